@@ -1,0 +1,236 @@
+"""The public API: load a model, classify messages or texts, train, evaluate.
+
+The CLI is a thin layer over these functions; so are the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier import persist
+from classifier.config import TriageConfig, load_config
+from classifier.errors import InputError, TriageError, snippet
+from classifier.features import Doc
+from classifier.message import Message
+from classifier.model import TriageModel
+from classifier.normalize import clean_text, normalize_message
+from classifier.replies import render_reply
+from classifier.routing import decide
+
+
+def output_columns(head_names: Sequence[str]) -> list[str]:
+    """Columns of every output row, in order."""
+    heads = [c for h in head_names for c in (h, f"{h}_confidence")]
+    return ["id", "channel", "language", *heads, "action", "queue", "reply", "status", "error", "thread_position"]
+
+
+@dataclass
+class Triage:
+    """A loaded model with its decision config: everything needed to classify."""
+
+    model: TriageModel
+    config: TriageConfig
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return output_columns(self.model.head_names)
+
+    def classify_messages(
+        self, messages: Iterable[Message], *, chunk_size: int = 512
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Classify a stream of messages, yielding output rows chunk by chunk (constant memory)."""
+        chunk: list[Message] = []
+        for message in assign_thread_positions(messages):
+            chunk.append(message)
+            if len(chunk) >= chunk_size:
+                yield self._classify_chunk(chunk)
+                chunk = []
+        if chunk:
+            yield self._classify_chunk(chunk)
+
+    def classify_texts(self, texts: Sequence[str], *, channel: str = "unknown") -> list[dict[str, Any]]:
+        """Classify plain strings; one row per string."""
+        messages = (Message(id=str(i), text=t, channel=channel) for i, t in enumerate(texts, start=1))
+        return [row for rows in self.classify_messages(messages) for row in rows]
+
+    def score(self, text: str, *, channel: str = "unknown") -> dict[str, Any]:
+        """Classify one message."""
+        return self.classify_texts([text], channel=channel)[0]
+
+    def _classify_chunk(self, chunk: list[Message]) -> list[dict[str, Any]]:
+        ready: list[Message] = []
+        for message in chunk:
+            if message.error:
+                continue
+            try:
+                normalize_message(message, max_chars=self.config.max_chars)
+                ready.append(message)
+            except Exception as exc:  # one bad message must never stop the batch
+                message.error = f"{message.where}: cannot normalize ({exc.__class__.__name__}: {snippet(str(exc), 80)})"
+        predictions = self.model.predict([to_doc(m) for m in ready]) if ready else {}
+        index = {id(m): i for i, m in enumerate(ready)}
+        return [self._row(m, predictions, index.get(id(m))) for m in chunk]
+
+    def _row(self, message: Message, predictions: dict[str, Any], i: int | None) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": message.id,
+            "channel": message.channel,
+            "language": message.language,
+            "thread_position": message.thread_position,
+        }
+        heads = self.model.head_names
+        if i is None:
+            row.update({h: "" for h in heads} | {f"{h}_confidence": None for h in heads})
+            row.update(
+                action="review",
+                queue=self.config.review_queue,
+                reply="",
+                status="error",
+                error=message.error or "unreadable message",
+            )
+            return {column: row[column] for column in self.columns}
+        for head in heads:
+            row[head] = predictions[head].labels[i]
+            row[f"{head}_confidence"] = round(predictions[head].confidences[i], 4)
+        routing = self.config.head if self.config.head in heads else heads[0]
+        urgency = row.get(self.config.urgency_head) if self.config.urgency_head in heads else None
+        decision = decide(row[routing], row[f"{routing}_confidence"], urgency, self.config)
+        reply = ""
+        if decision.action == "auto_answer":
+            template = self.config.templates[row[routing]]
+            language = message.language if message.language in template else "en"
+            unmasked = clean_text(message.text, message.channel, is_html=message.is_html, keep_pii=True)
+            reply = render_reply(template.get(language, ""), language, unmasked + "\n" + message.text)
+        row.update(
+            action=decision.action, queue=decision.queue, reply=reply, status="ok", error="; ".join(message.warnings)
+        )
+        return {column: row[column] for column in self.columns}
+
+
+def to_doc(message: Message) -> Doc:
+    return Doc(message.clean, message.language, message.channel, message.thread_position)
+
+
+def assign_thread_positions(messages: Iterable[Message]) -> Iterator[Message]:
+    """Number each message by the earlier messages of its thread seen in this run (0 = first)."""
+    seen: dict[str, int] = {}
+    for message in messages:
+        if message.thread_id:
+            message.thread_position = max(message.thread_position, seen.get(message.thread_id, 0))
+            seen[message.thread_id] = seen.get(message.thread_id, 0) + 1
+        yield message
+
+
+def load(model_dir: Path | str | None = None, *, config_path: Path | str | None = None, trust: bool = False) -> Triage:
+    """Load a model directory (default: the shipped model) and its decision config."""
+    model, config, manifest = persist.load_model(model_dir, trust=trust)
+    if not isinstance(model, TriageModel):
+        raise TriageError(f"{model_dir or persist.DEFAULT_MODEL_DIR}: not a triage model")
+    if config_path is not None:
+        override = load_config(config_path)
+        config = replace(override, reject_below=override.reject_below or config.reject_below)
+    return Triage(model=model, config=config, manifest=manifest)
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def records_to_messages(texts: Sequence[Any], channels: Sequence[Any] | None = None) -> list[Message]:
+    """Messages for training rows; empty texts are rejected with their row number."""
+    out = []
+    for number, text in enumerate(texts, start=1):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"row {number}: text is empty")
+        channel = str(channels[number - 1]) if channels is not None else "unknown"
+        out.append(Message(id=str(number), text=text, channel=channel))
+    return out
+
+
+def data_hash(texts: Sequence[str], labels: dict[str, Sequence[str]]) -> str:
+    """SHA-256 over the training texts and labels, to tell which data a model came from."""
+    digest = hashlib.sha256()
+    for i, text in enumerate(texts):
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f")
+        for name in labels:
+            digest.update(str(labels[name][i]).encode() + b"\x1f")
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def train(
+    texts: Sequence[str],
+    labels: dict[str, Sequence[str]],
+    *,
+    channels: Sequence[str] | None = None,
+    base_config: TriageConfig | None = None,
+    seed: int = 0,
+    cv: int = 5,
+    auto_answer_precision: float = 0.95,
+    head_params: dict[str, dict[str, Any]] | None = None,
+) -> tuple[TriageModel, TriageConfig, dict[str, Any]]:
+    """Fit a model with one head per label column; return it, its decision config and a CV report."""
+    from classifier.evaluation import choose_auto_answer_thresholds, head_report
+
+    if not labels:
+        raise InputError("no label column given; pass --label")
+    n = len(texts)
+    for name, values in labels.items():
+        if len(values) != n:
+            raise InputError(f"label '{name}' has {len(values)} values for {n} texts")
+        classes, counts = np.unique(np.asarray(values, dtype=str), return_counts=True)
+        if len(classes) < 2:
+            raise InputError(
+                f"label '{name}' has only one class ({classes[0] if len(classes) else 'none'}); need at least 2"
+            )
+        if counts.min() < 2:
+            raise InputError(
+                f"label '{name}': class '{classes[counts.argmin()]}' has only {counts.min()} row; "
+                "need at least 2 per class"
+            )
+    messages = [normalize_message(m) for m in records_to_messages(texts, channels)]
+    docs = [to_doc(m) for m in messages]
+    params = {name: {"cv": cv, "random_state": seed, **(head_params or {}).get(name, {})} for name in labels}
+    model = TriageModel.fit(docs, labels, head_params=params)
+    first = next(iter(labels))
+    config = base_config or TriageConfig(head=first, urgency_head="")
+    config = replace(config, head=first, reject_below=round(model.heads[first].reject_threshold_, 4))
+    if config.urgency_head not in labels:
+        config = replace(config, urgency_head="")
+    report: dict[str, Any] = {"rows": n, "heads": {}}
+    for name, head in model.heads.items():
+        report["heads"][name] = head_report(np.asarray(labels[name], dtype=str), head.classes_, head.cv_proba_)
+    urgency = model.heads.get(config.urgency_head)
+    config, auto = choose_auto_answer_thresholds(
+        config,
+        np.asarray(labels[first], dtype=str),
+        model.heads[first].classes_,
+        model.heads[first].cv_proba_,
+        urgency.classes_[urgency.cv_proba_.argmax(axis=1)] if urgency is not None else None,
+        target=auto_answer_precision,
+    )
+    report["auto_answer"] = auto
+    report["review_rate"] = float(np.mean(model.heads[first].cv_proba_.max(axis=1) < config.reject_below))
+    model.metadata = {
+        "data_sha256": data_hash(list(texts), labels),
+        "rows": n,
+        "heads": {name: head.classes_.tolist() for name, head in model.heads.items()},
+        "seed": seed,
+        "languages": {
+            lang: int(c) for lang, c in zip(*np.unique([m.language for m in messages], return_counts=True), strict=True)
+        },
+    }
+    return model, config, report
+
+
+def save(model: TriageModel, config: TriageConfig, path: Path | str, report: dict[str, Any] | None = None) -> Path:
+    """Write a model directory with its manifest (checksums, versions, metrics)."""
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return persist.save_model(model, config, path, {**model.metadata, "created": created, "cv_report": report or {}})

@@ -1,0 +1,174 @@
+"""Classifier heads with calibrated probabilities and a learned rejection threshold.
+
+One :class:`CalibratedLinearClassifier` per label column sits on the shared
+:class:`~classifier.features.TextFeaturizer`; :class:`TriageModel` bundles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.svm import LinearSVC
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from classifier.features import Doc, TextFeaturizer
+
+
+class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
+    """Linear SVM whose scores are turned into calibrated probabilities.
+
+    The SVM's out-of-fold decision scores train a multinomial logistic calibrator,
+    so a confidence of 0.9 means about 90% right. The same out-of-fold
+    probabilities give ``cv_proba_`` (an honest cross-validated prediction for
+    reports) and ``reject_threshold_``: the confidence below which only
+    ``reject_rate`` of in-scope messages fall, so anything less sure is sent to review.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularization strength of the SVM.
+    class_weight : {"balanced"} or None
+        Weighting of rare classes (useful for rare but important labels like ``critical``).
+    cv : int
+        Folds for the out-of-fold scores; reduced when a class is smaller.
+    reject_rate : float
+        Share of in-scope held-out messages allowed below the rejection threshold.
+    random_state : int
+        Seed of the fold split and the SVM, for reproducible models.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 0.5,
+        class_weight: str | None = None,
+        cv: int = 5,
+        reject_rate: float = 0.05,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.reject_rate = reject_rate
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> CalibratedLinearClassifier:
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"CalibratedLinearClassifier needs at least 2 classes, got {len(self.classes_)} class")
+        if not 0.0 <= self.reject_rate < 1.0:
+            raise ValueError(f"reject_rate must be in [0, 1), got {self.reject_rate!r}")
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        folds = min(self.cv, int(np.bincount(y_index).min()))
+        if folds >= 2:
+            split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            scores = self._as_2d(cross_val_predict(svm, X, y_index, cv=split, method="decision_function"))
+            self.calibrator_ = self._calibrator().fit(scores, y_index)
+            cv_proba = cross_val_predict(self._calibrator(), scores, y_index, cv=split, method="predict_proba")
+        else:  # too few rows per class to hold any out: calibrate in-sample
+            scores = self._as_2d(clone(svm).fit(X, y_index).decision_function(X))
+            self.calibrator_ = self._calibrator().fit(scores, y_index)
+            cv_proba = self.calibrator_.predict_proba(scores)
+        self.cv_proba_ = cv_proba.astype(np.float32)
+        self.reject_threshold_ = float(np.quantile(cv_proba.max(axis=1), self.reject_rate))
+        self.svm_ = svm.fit(X, y_index)
+        return self
+
+    def svm_scores(self, X: Any) -> np.ndarray:
+        """The raw SVM scores, shape (n, 1) for two classes, (n, n_classes) otherwise."""
+        check_is_fitted(self, "svm_")
+        X = validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
+        return self._as_2d(self.svm_.decision_function(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated class probabilities, columns in ``classes_`` order."""
+        scores = self.svm_scores(X)
+        return self.calibrator_.predict_proba(scores)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Calibrated log-odds (two classes) or log-probabilities, consistent with ``predict``."""
+        log_proba = np.log(np.clip(self.predict_proba(X), 1e-12, 1.0))
+        return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _calibrator(self) -> LogisticRegression:
+        # The calibrator shares the class weights: otherwise it would undo them by re-learning the priors.
+        return LogisticRegression(C=1.0, max_iter=1000, class_weight=self.class_weight)
+
+    @staticmethod
+    def _as_2d(scores: np.ndarray) -> np.ndarray:
+        return scores.reshape(-1, 1) if scores.ndim == 1 else scores
+
+
+@dataclass
+class HeadPrediction:
+    """Labels and confidences of one head for a batch of messages."""
+
+    labels: list[str]
+    confidences: list[float]
+
+
+@dataclass
+class TriageModel:
+    """A fitted featurizer with one classifier head per label column.
+
+    The first head is the routing head: its rejection threshold sends unfamiliar
+    messages to review.
+    """
+
+    featurizer: TextFeaturizer
+    heads: dict[str, CalibratedLinearClassifier]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def head_names(self) -> list[str]:
+        return list(self.heads)
+
+    @classmethod
+    def fit(
+        cls,
+        docs: Sequence[Doc],
+        labels: dict[str, Sequence[str]],
+        *,
+        featurizer: TextFeaturizer | None = None,
+        head: CalibratedLinearClassifier | None = None,
+        head_params: dict[str, dict[str, Any]] | None = None,
+    ) -> TriageModel:
+        """Fit the featurizer once and one head per label column."""
+        featurizer = clone(featurizer) if featurizer is not None else TextFeaturizer()
+        X = featurizer.fit_transform(docs)
+        heads = {}
+        for name, y in labels.items():
+            estimator = clone(head) if head is not None else CalibratedLinearClassifier()
+            estimator.set_params(**(head_params or {}).get(name, {}))
+            heads[name] = estimator.fit(X, np.asarray(y, dtype=object).astype(str))
+        return cls(featurizer=featurizer, heads=heads)
+
+    def predict(self, docs: Sequence[Doc]) -> dict[str, HeadPrediction]:
+        """Predict every head for a batch of docs."""
+        X = self.featurizer.transform(docs)
+        out = {}
+        for name, head in self.heads.items():
+            proba = head.predict_proba(X)
+            best = proba.argmax(axis=1)
+            out[name] = HeadPrediction(
+                labels=head.classes_[best].tolist(), confidences=proba[np.arange(len(best)), best].tolist()
+            )
+        return out

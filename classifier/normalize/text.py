@@ -1,0 +1,46 @@
+"""Generic text repair steps: Unicode, HTML, control characters, whitespace."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")
+_SPACES_RE = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES_RE = re.compile(r"\n\s*\n+")
+_HTML_HINT_RE = re.compile(r"<(?:html|body|div|p|br|table|span|font)\b", re.IGNORECASE)
+_FTFY_CONFIG = ftfy.TextFixerConfig(normalization="NFC", explain=False)
+
+
+def fix_unicode(text: str) -> str:
+    """Repair mojibake ("FÃ¼r" -> "Für") and odd encodings, so words match the vocabulary."""
+    return ftfy.fix_text(text, config=_FTFY_CONFIG)
+
+
+def remove_control_chars(text: str) -> str:
+    """Drop NUL, zero-width and other control characters that break tokenizers."""
+    return _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def looks_like_html(text: str) -> bool:
+    """Guess whether a body is HTML, for sources that do not declare it."""
+    return bool(_HTML_HINT_RE.search(text[:5000]))
+
+
+def html_to_text(html: str) -> str:
+    """Render HTML as plain text with its layout (paragraphs, lists) kept, scripts dropped."""
+    from inscriptis import get_text  # lazy: only HTML mail needs it
+
+    return get_text(html)
+
+
+def collapse_whitespace(text: str) -> str:
+    """Fold runs of spaces and blank lines, keeping single line breaks."""
+    lines = (_SPACES_RE.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def truncate(text: str, max_chars: int) -> str:
+    """Cut text at ``max_chars`` so a 20 MB body cannot stall the batch."""
+    return text if len(text) <= max_chars else text[:max_chars]

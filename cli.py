@@ -1,0 +1,276 @@
+"""The ``triage`` command line: parse arguments, call ``classifier``, print.
+
+Only typer and the standard library are imported at start-up; each command
+imports the heavy parts it needs, so ``triage --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    help="Classify customer inquiries by topic and urgency, and decide what happens to each.",
+)
+
+ModelOption = Annotated[
+    Path | None, typer.Option("--model", "-m", help="Model directory (default: the shipped model).")
+]
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-model",
+        help="Load a model even if its manifest or checksums do not match (runs its pickle: only for files you trust).",
+    ),
+]
+TextColumn = Annotated[
+    str | None, typer.Option("--text-column", help="Column with the message text (default: text/body/message...).")
+]
+ChannelColumn = Annotated[
+    str | None, typer.Option("--channel-column", help="Column with the channel (email, twitter, chat...).")
+]
+LabelOption = Annotated[
+    list[str], typer.Option("--label", help="Label column; repeat for several heads. The first one routes.")
+]
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn a TriageError into one line on stderr and exit code 1; anything else is a bug."""
+    from classifier.errors import TriageError
+
+    try:
+        yield
+    except TriageError as exc:
+        typer.echo(f"triage: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def classify(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files or folders (CSV, TSV, JSON, JSONL, Parquet, Excel, .eml, mbox, Maildir); '-' reads stdin."
+        ),
+    ],
+    model: ModelOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output file: .csv, .jsonl or .parquet (default: CSV on stdout)."),
+    ] = None,
+    text_column: TextColumn = None,
+    subject_column: Annotated[
+        str | None, typer.Option("--subject-column", help="Column with a subject, combined with the text.")
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column with the message id (default: id, else row number).")
+    ] = None,
+    channel_column: ChannelColumn = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Decision config (TOML) overriding the model's.")
+    ] = None,
+    trust_model: TrustOption = False,
+) -> None:
+    """Classify every message of an inbox export: one output row per message."""
+    from classifier import api
+    from classifier.readers import Columns, check_inputs, read_inputs
+    from classifier.writers import RowWriter
+
+    with _user_errors():
+        check_inputs(inputs)
+        triage = api.load(model, config_path=config, trust=trust_model)
+        columns = Columns(text=text_column, subject=subject_column, id=id_column, channel=channel_column)
+        counts = {"ok": 0, "error": 0, "review": 0}
+        progress = _progress()
+        try:
+            with RowWriter(output, triage.columns) as writer:
+                for rows in triage.classify_messages(read_inputs(inputs, columns)):
+                    writer.write(rows)
+                    progress.update(len(rows))
+                    for row in rows:
+                        counts["error" if row["status"] == "error" else "ok"] += 1
+                        counts["review"] += row["action"] == "review" and row["status"] == "ok"
+        except KeyboardInterrupt:
+            progress.close()
+            typer.echo(
+                f"triage: interrupted after {sum(counts.values()) - counts['review']:,} rows; "
+                f"{'nothing written to ' + str(output) if output else 'output is incomplete'}",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+        progress.close()
+    total = counts["ok"] + counts["error"]
+    typer.echo(
+        f"triage: {total:,} messages: {counts['ok']:,} ok, {counts['error']:,} error, "
+        f"{counts['review']:,} review" + (f" -> {output}" if output else ""),
+        err=True,
+    )
+
+
+def _progress():
+    from tqdm import tqdm
+
+    return tqdm(unit=" msg", file=sys.stderr, disable=not sys.stderr.isatty(), mininterval=0.5)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path], typer.Argument(help="Labeled tables (CSV, TSV, JSONL, Parquet, Excel, or folders of them).")
+    ],
+    label: LabelOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
+    text_column: Annotated[str, typer.Option("--text-column", help="Column with the message text.")] = "text",
+    channel_column: ChannelColumn = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Decision config (TOML): queues, auto-answer topics, templates.")
+    ] = None,
+    cv: Annotated[
+        int, typer.Option("--cv", min=2, max=20, help="Cross-validation folds for scores and thresholds.")
+    ] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same data and seed give the same model.")] = 0,
+) -> None:
+    """Train a model from labeled messages; prints cross-validated scores, then writes the model."""
+    from classifier import api
+    from classifier.training import base_config_for, format_report, load_training_data
+
+    with _user_errors():
+        texts, labels, channels = load_training_data(data, text_column, label, channel_column)
+        base = base_config_for(labels, config)
+        model, decision, report = api.train(texts, labels, channels=channels, base_config=base, seed=seed, cv=cv)
+        typer.echo(format_report(report, decision))
+        api.save(model, decision, output, report)
+    typer.echo(f"model written to {output}")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[list[Path], typer.Argument(help="Labeled tables to score the model on.")],
+    label: LabelOption,
+    model: ModelOption = None,
+    text_column: Annotated[str, typer.Option("--text-column", help="Column with the message text.")] = "text",
+    channel_column: ChannelColumn = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    trust_model: TrustOption = False,
+) -> None:
+    """Score a model on labeled data: accuracy, macro-F1 and per-class metrics per head."""
+    from classifier import api
+    from classifier.training import evaluate_model, format_evaluation, load_training_data
+
+    with _user_errors():
+        triage = api.load(model, trust=trust_model)
+        texts, labels, channels = load_training_data(data, text_column, label, channel_column)
+        report = evaluate_model(triage, texts, labels, channels)
+    typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_evaluation(report))
+
+
+@app.command()
+def score(
+    text: Annotated[Optional[str], typer.Argument(help="Message text; omit or '-' to read stdin.")] = None,  # noqa: UP045
+    model: ModelOption = None,
+    channel: Annotated[
+        str, typer.Option("--channel", help="Channel of the message (email, twitter, chat, ...).")
+    ] = "unknown",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the output columns.")] = False,
+    trust_model: TrustOption = False,
+) -> None:
+    """Classify one message: fast enough for a mail filter or helpdesk trigger."""
+    from classifier import api
+
+    with _user_errors():
+        if text is None or text == "-":
+            text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        if not text.strip():
+            from classifier.errors import InputError
+
+            raise InputError("score: the message is empty")
+        row = api.load(model, trust=trust_model).score(text, channel=channel)
+    if as_json:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    skip = {"id", "reply", "status", "error"}
+    for key, value in row.items():
+        if key not in skip and not key.endswith("_confidence"):
+            conf = row.get(f"{key}_confidence")
+            typer.echo(f"{key:<16}{value}" + (f"  ({conf:.2f})" if conf is not None else ""))
+    if row["reply"]:
+        typer.echo("\n" + row["reply"])
+
+
+@app.command()
+def normalize(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders to read; '-' reads stdin.")],
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Show personal data instead of placeholders.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per message.")] = False,
+    text_column: TextColumn = None,
+) -> None:
+    """Show exactly what the classifier sees of each message."""
+    from classifier.normalize import normalize_message
+    from classifier.readers import Columns, read_inputs
+
+    with _user_errors():
+        for message in read_inputs(paths, Columns(text=text_column)):
+            if not message.error:
+                normalize_message(message, keep_pii=keep_pii)
+            if as_jsonl:
+                record = {
+                    "source": message.source,
+                    "id": message.id,
+                    "text": message.clean,
+                    "language": message.language,
+                    "steps": message.steps,
+                    "error": message.error,
+                }
+                typer.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                typer.echo(f"== {message.where or message.id} [{message.channel}, {message.language or '-'}]")
+                typer.echo(message.error or message.clean)
+
+
+@app.command()
+def info(model: ModelOption = None) -> None:
+    """Print a model's metadata: labels, training data, versions, metrics."""
+    from classifier import persist
+
+    with _user_errors():
+        manifest = persist.read_manifest(model or persist.DEFAULT_MODEL_DIR)
+    typer.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    """Console entry point: usage errors exit 1 with one line, like every other bad input."""
+    try:  # recent typer versions vendor click
+        from typer._click import exceptions as click_exceptions
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        from click import exceptions as click_exceptions
+
+    try:
+        code = app(standalone_mode=False)
+    except click_exceptions.UsageError as exc:
+        if exc.ctx is not None and exc.__class__.__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        typer.echo(f"triage: error: {exc.format_message()}", err=True)
+        sys.exit(1)
+    except click_exceptions.ClickException as exc:
+        typer.echo(f"triage: error: {exc.format_message()}", err=True)
+        sys.exit(1)
+    except click_exceptions.Abort:
+        typer.echo("triage: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

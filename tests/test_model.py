@@ -1,0 +1,111 @@
+"""Estimator contract, model round trip, integrity checks, privacy and determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import joblib
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from classifier import api, persist
+from classifier.errors import ModelError
+from classifier.model import CalibratedLinearClassifier
+
+
+@parametrize_with_checks([CalibratedLinearClassifier()])
+def test_sklearn_contract(estimator, check) -> None:
+    check(estimator)
+
+
+def test_round_trip_gives_the_same_predictions(small_model: Path, tmp_path: Path) -> None:
+    triage = api.load(small_model)
+    texts = ["Mein Paket ist nicht angekommen", "I want to cancel my subscription", "app crashes on start"]
+    before = triage.classify_texts(texts)
+    api.save(triage.model, triage.config, tmp_path / "copy")
+    after = api.load(tmp_path / "copy").classify_texts(texts)
+    assert before == after
+
+
+def test_manifest_records_versions_hashes_and_data(small_model: Path) -> None:
+    manifest = persist.read_manifest(small_model)
+    assert manifest["created_by"] == "inquiry-triage"
+    assert set(manifest["files"]) == {"model.joblib", "decision.toml"}
+    assert manifest["versions"]["scikit-learn"] and len(manifest["data_sha256"]) == 64
+    assert set(manifest["heads"]) == {"topic", "urgency"}
+
+
+def test_tampered_model_is_refused(small_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "m"
+    shutil.copytree(small_model, copy)
+    with open(copy / "model.joblib", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelError, match="checksum does not match"):
+        api.load(copy)
+
+
+def test_model_without_manifest_needs_trust(small_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "m"
+    shutil.copytree(small_model, copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ModelError, match="not a model written by triage"):
+        api.load(copy)
+    assert api.load(copy, trust=True).score("Paket fehlt")["status"] == "ok"
+
+
+def test_other_scikit_learn_version_is_an_explicit_error(small_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "m"
+    shutil.copytree(small_model, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["versions"]["scikit-learn"] = "0.24.2"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"trained with scikit-learn 0\.24\.2"):
+        api.load(copy)
+
+
+def test_same_data_and_seed_give_identical_models(small_corpus: Path) -> None:
+    from classifier.training import load_training_data
+
+    texts, labels, _ = load_training_data([small_corpus], "text", ["topic"], None)
+    first, _, _ = api.train(texts[:150], {"topic": labels["topic"][:150]}, cv=3, seed=7)
+    second, _, _ = api.train(texts[:150], {"topic": labels["topic"][:150]}, cv=3, seed=7)
+    assert joblib.hash(first) == joblib.hash(second)
+
+
+def test_no_personal_data_reaches_the_model_file(small_corpus: Path, tmp_path: Path) -> None:
+    from classifier.training import load_training_data
+
+    texts, labels, _ = load_training_data([small_corpus], "text", ["topic"], None)
+    secrets = [
+        "jana.kowalski@example.org",
+        "DE89370400440532013000",
+        "4111111111111111",
+        "+491701234567",
+        "KD8812734",
+        "Kowalski",
+    ]
+    seeded = [
+        f"{t}\nMail: {secrets[0]}, IBAN DE89 3704 0044 0532 0130 00, Karte 4111 1111 1111 1111, "
+        f"Tel +49 170 1234567, Kundennummer KD8812734\nViele Grüße\nJana Kowalski"
+        for t in texts[:120]
+    ]
+    model, config, report = api.train(seeded, {"topic": labels["topic"][:120]}, cv=3)
+    vocabulary = " ".join(
+        [*model.featurizer.word_vectorizer_.vocabulary_, *model.featurizer.char_vectorizer_.vocabulary_]
+    ).lower()
+    for secret in secrets:
+        compact = secret.lower().replace("+", "")
+        assert compact not in vocabulary.replace(" ", ""), secret
+    assert "kowalski" not in vocabulary and "jana" not in vocabulary
+    out = api.save(model, config, tmp_path / "m", report)
+    raw = (out / "model.joblib").read_bytes()
+    assert b"kowalski" not in raw.lower()
+
+
+def test_reject_threshold_sends_unfamiliar_messages_to_review(triage) -> None:
+    assert 0.0 < triage.config.reject_below < 1.0
+    head = triage.model.heads["topic"]
+    share = (head.cv_proba_.max(axis=1) < head.reject_threshold_).mean()
+    assert share <= 0.06  # about reject_rate (5%) of in-scope held-out messages
