@@ -64,7 +64,7 @@ def test_headers_are_decoded_and_ids_filled() -> None:
 def test_fallback_id_and_subject_thread() -> None:
     msg = parse_email_bytes(mail("Re: AW: WG: Paket fehlt", "Hallo\n"), source="in.mbox", position="message 4")
     assert msg.id == "in.mbox#message 4"
-    assert msg.thread_id == "paket fehlt"
+    assert msg.thread_id == "subject:kunde@mail.example:paket fehlt"
 
 
 def test_root_message_threads_under_its_own_id() -> None:

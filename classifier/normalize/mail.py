@@ -76,6 +76,13 @@ _CONTACT_RE = re.compile(r"@|www\.|https?://|\+?\d[\d ()/.-]{6,}\d|\b(?:tel|phon
 _PS_RE = re.compile(r"p\.?\s?s\.?\s?[:.-]", re.IGNORECASE)  # "PS:", "P.S." adds to the message
 _PROSE_RE = re.compile(r"\S+(?:\s+\S+){5,}[.?!]\s*$|\S+(?:\s+\S+){9,}")  # a sentence, not a name line
 
+# Every separator rule starts with dashes or ends with ":" (checked here, not assumed); header
+# fields and the last line of a reply header need a ":" too (see _reply_header_start). So a
+# line with neither cannot be a splitter.
+_SPLITTERS_NEED_COLON_OR_DASH = all(
+    p.startswith("-") or p.endswith(":") for p in _merge("FORWARD_HEADERS") + _merge("ORIGINAL_HEADERS")
+)
+
 # Line markers, as in talon: text, quote (">"), empty; splitters are found by _first_splitter.
 _TEXT, _QUOTE, _EMPTY = "t", "m", "e"
 # Splitter kinds: an attribution line, an original-message separator, a forward, a header block.
@@ -164,6 +171,8 @@ def _first_splitter(lines: list[str]) -> tuple[int, int, str] | None:
         stripped = line.strip()
         if not stripped or stripped.startswith(">"):
             continue
+        if _SPLITTERS_NEED_COLON_OR_DASH and ":" not in stripped and stripped[0] != "-":
+            continue  # fast path: most lines are prose, and every splitter has a ":" or starts with "-"
         separator = _SEPARATOR_RE.fullmatch(stripped) if len(stripped) < 120 else None
         if separator is not None:
             return i, i + 1, _FORWARD if separator.group("forward") is not None else _ORIGINAL

@@ -11,18 +11,31 @@ import binascii
 import codecs
 import email
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from email.message import Message as EmailMessage
 from email.policy import compat32
-from email.utils import parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from classifier.errors import InputError
 from classifier.message import Message
 from classifier.normalize.mail import unwrap_forward
 from classifier.normalize.rules import da, de, en, es, fr, it, nl, pl, pt, sv
 
-__all__ = ["normalize_subject", "parse_email_bytes", "read_eml", "read_maildir", "read_mbox"]
+__all__ = [
+    "SUBJECT_THREAD_PREFIX",
+    "normalize_subject",
+    "parse_email_bytes",
+    "read_eml",
+    "read_maildir",
+    "read_mbox",
+    "read_mbox_stream",
+    "subject_thread_key",
+]
+
+#: Thread ids built from sender + subject (no References/In-Reply-To) start with this.
+SUBJECT_THREAD_PREFIX = "subject:"
 
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS_RE = re.compile(r"(\?=)\s+(=\?)")  # RFC 2047: space between encoded words is dropped
@@ -147,11 +160,23 @@ def normalize_subject(subject: str) -> str:
     return _SPACE_RE.sub(" ", subject).strip().casefold()
 
 
+def subject_thread_key(sender: str, subject: str) -> str:
+    """Thread key from the sender's address and the subject without "AW:"/"Re:" prefixes.
+
+    The fallback when a client drops References/In-Reply-To; the address keeps two
+    customers who both write "Frage" apart.
+    """
+    address = parseaddr(sender)[1].casefold() or sender.strip().casefold()
+    return f"{SUBJECT_THREAD_PREFIX}{address}:{normalize_subject(subject)}"
+
+
 def _thread_id(head: dict[str, str], own_id: str, subject: str) -> str:
-    """Thread key: the root of References, else In-Reply-To, else the subject or own id.
+    """Thread key: the root of References, else In-Reply-To, else own id or sender + subject.
 
     A mail without references and without a reply prefix is taken as a thread root, so it
-    gets its own Message-ID, which is what its replies name as their root.
+    gets its own Message-ID, which is what its replies name as their root. A reply without
+    references gets :func:`subject_thread_key`; ``api.assign_thread_positions`` joins it to
+    the root mail with the same key seen earlier in the run.
     """
     for name in ("references", "in-reply-to"):
         ids = _message_ids(head.get(name, ""))
@@ -160,7 +185,7 @@ def _thread_id(head: dict[str, str], own_id: str, subject: str) -> str:
     key = normalize_subject(subject)
     if own_id and (not key or key == subject.strip().casefold()):
         return own_id
-    return key or own_id
+    return subject_thread_key(head.get("from", ""), subject) if key else own_id
 
 
 def _headers(msg: EmailMessage) -> dict[str, str]:
@@ -194,7 +219,10 @@ def _filename(part: EmailMessage) -> str:
 
 
 def _is_attachment(part: EmailMessage) -> bool:
-    disposition = str(part.get("Content-Disposition", "")).split(";", 1)[0].strip().lower()
+    disposition = part.get("Content-Disposition")
+    if disposition is None and "name" not in str(part.get("Content-Type", "")).lower():
+        return False  # fast path: no disposition and no name= parameter, so no file name either
+    disposition = str(disposition or "").split(";", 1)[0].strip().lower()
     return disposition == "attachment" or bool(_filename(part))
 
 
@@ -349,42 +377,46 @@ def _unescape_from(line: bytes) -> bytes:
 
 
 def read_mbox(path: str | Path) -> Iterator[Message]:
-    """Stream the messages of an mbox file, in constant memory.
-
-    ``mailbox.mbox`` indexes the whole file first; this reads it once, line by line,
-    splitting at "From " lines that follow a blank line.
-    """
+    """Stream the messages of an mbox file, in constant memory."""
     path = Path(path)
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot open mbox ({exc.strerror}); check the path") from exc
-    source = str(path)
     with handle:
-        lines: list[bytes] = []
-        number = 0
-        previous_blank = True
-        started = False
-        for line in handle:
-            if line.startswith(b"From ") and (previous_blank or _FROM_LINE_RE.match(line)):
-                if any(x.strip() for x in lines):  # an empty chunk holds no message to lose
-                    number += 1
-                    yield _mbox_message(lines, source, number)
-                lines = []
-                started = True
-                previous_blank = False
-                continue
-            if not started and line.strip():
-                started = True  # no "From " line first: still read it, as message 1
-            lines.append(_unescape_from(line) if line.startswith(b">") else line)
-            previous_blank = not line.strip()
-        if started and any(x.strip() for x in lines):
-            number += 1
-            complete = bool(lines) and lines[-1].endswith(b"\n") and not lines[-1].strip()
-            message = _mbox_message(lines, source, number)
-            if not complete and not message.error:
-                message.warnings.append("mbox ends mid-message; the last message may be truncated")
-            yield message
+        yield from read_mbox_stream(handle, str(path))
+
+
+def read_mbox_stream(handle: BinaryIO | Iterable[bytes], source: str) -> Iterator[Message]:
+    """Stream the messages of an mbox from a binary stream (a file or a zip member).
+
+    ``mailbox.mbox`` indexes the whole file first; this reads it once, line by line,
+    splitting at "From " lines that follow a blank line.
+    """
+    lines: list[bytes] = []
+    number = 0
+    previous_blank = True
+    started = False
+    for line in handle:
+        if line.startswith(b"From ") and (previous_blank or _FROM_LINE_RE.match(line)):
+            if any(x.strip() for x in lines):  # an empty chunk holds no message to lose
+                number += 1
+                yield _mbox_message(lines, source, number)
+            lines = []
+            started = True
+            previous_blank = False
+            continue
+        if not started and line.strip():
+            started = True  # no "From " line first: still read it, as message 1
+        lines.append(_unescape_from(line) if line.startswith(b">") else line)
+        previous_blank = not line.strip()
+    if started and any(x.strip() for x in lines):
+        number += 1
+        complete = bool(lines) and lines[-1].endswith(b"\n") and not lines[-1].strip()
+        message = _mbox_message(lines, source, number)
+        if not complete and not message.error:
+            message.warnings.append("mbox ends mid-message; the last message may be truncated")
+        yield message
 
 
 def _mbox_message(lines: list[bytes], source: str, number: int) -> Message:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from classifier.errors import InputError
+from classifier.errors import InputError, snippet
 from classifier.message import Message
 
 TEXT_COLUMNS = (
@@ -46,13 +46,19 @@ class Columns:
     channel: str | None = None
 
 
+def _show_header(header: list[str]) -> str:
+    """Column names for an error message, each cut short: a file without a header row
+    would otherwise print its first message as the "columns"."""
+    return ", ".join(snippet(h, 24) for h in header[:15]) + (" ..." if len(header) > 15 else "")
+
+
 def _pick(
     header: Iterable[str], wanted: str | None, candidates: tuple[str, ...], source: str, flag: str, required: bool
 ) -> str | None:
     header = list(header)
     if wanted is not None:
         if wanted not in header:
-            shown = ", ".join(header[:15]) + (" ..." if len(header) > 15 else "")
+            shown = _show_header(header)
             raise InputError(f"{source}: no column '{wanted}' (columns: {shown}); pass {flag}")
         return wanted
     lowered = {h.strip().lower(): h for h in header}
@@ -60,7 +66,7 @@ def _pick(
         if name in lowered:
             return lowered[name]
     if required:
-        shown = ", ".join(header[:15]) + (" ..." if len(header) > 15 else "")
+        shown = _show_header(header)
         raise InputError(f"{source}: no text column found (columns: {shown}); pass --text-column")
     return None
 
@@ -120,8 +126,76 @@ def _decode(sample: bytes) -> str:
     return best.encoding if best is not None else "latin-1"
 
 
+class TweetThreads:
+    """Root tweet and earlier customer tweets of each tweet, from ``in_response_to_tweet_id`` chains.
+
+    Company replies stay in the chain although they are not classified, so a customer's
+    second tweet in a conversation knows it is the second one.
+    """
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.inbound: dict[str, bool] = {}
+        self._found: dict[str, tuple[str, int]] = {}
+
+    def add(self, tweet: str, parent: str, inbound: bool) -> None:
+        self.parent[tweet] = parent
+        self.inbound[tweet] = inbound
+
+    def locate(self, tweet: str) -> tuple[str, int]:
+        """Return (root tweet id, number of customer tweets above ``tweet`` in its chain)."""
+        path: list[str] = []
+        seen: set[str] = set()
+        node = tweet
+        while node not in self._found:
+            parent = self.parent.get(node, "")
+            if not parent or node in seen:  # a root, a reply to a tweet not in the file, or a cycle
+                self._found[node] = (node, 0)
+                break
+            seen.add(node)
+            path.append(node)
+            node = parent
+        for child in reversed(path):
+            parent = self.parent[child]
+            root, count = self._found[parent]
+            self._found[child] = (root, count + self.inbound.get(parent, False))
+        return self._found[tweet]
+
+
+def _tweet_id(value: str) -> str:
+    """A tweet id as written by pandas exports ("3.0") or plain ("3")."""
+    value = value.strip()
+    return value[:-2] if value.endswith(".0") else value
+
+
+def _tweet_threads(reader: Iterator[list[str]], header: list[str]) -> TweetThreads:
+    """First pass over a "customer support on Twitter" CSV: every tweet's parent and direction."""
+    threads = TweetThreads()
+    tweet, parent, inbound = header.index("tweet_id"), header.index(_PARENT), header.index("inbound")
+    width = max(tweet, parent, inbound)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return threads
+        except csv.Error:
+            continue
+        if len(values) > width:
+            is_inbound = values[inbound].strip().lower() not in ("false", "0")
+            threads.add(_tweet_id(values[tweet]), _tweet_id(values[parent]), is_inbound)
+
+
+_PARENT = "in_response_to_tweet_id"
+
+
 def read_csv(stream: BinaryIO, source: str, columns: Columns, delimiter: str | None = None) -> Iterator[Message]:
-    """Stream a CSV/TSV file; the dialect and the encoding are detected from its start."""
+    """Stream a CSV/TSV file; the dialect and the encoding are detected from its start.
+
+    A "customer support on Twitter" CSV is read twice (when the stream can seek): first
+    the reply chains, so each customer tweet gets its root tweet as thread and the
+    earlier customer tweets of the chain as ``thread_position``.
+    """
+    start = stream.tell() if stream.seekable() else None
     sample = stream.peek(1 << 16)[: 1 << 16] if hasattr(stream, "peek") else b""
     encoding = _decode(sample)
     text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
@@ -139,6 +213,14 @@ def read_csv(stream: BinaryIO, source: str, columns: Columns, delimiter: str | N
     except csv.Error as exc:
         raise InputError(f"{source}: not a readable CSV header ({exc})") from None
     mapper = RowMapper(header, columns, source)
+    threads = None
+    if mapper.inbound and _PARENT in header and start is not None:
+        threads = _tweet_threads(reader, header)
+        text.detach()
+        stream.seek(start)
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        next(reader, None)
     number = 0
     while True:
         number += 1
@@ -161,6 +243,10 @@ def read_csv(stream: BinaryIO, source: str, columns: Columns, delimiter: str | N
         if mapper.skip(row):
             continue
         msg = mapper.message(row, number)
+        if threads is not None:
+            tweet = _tweet_id(row.get("tweet_id", ""))
+            root, msg.thread_position = threads.locate(tweet)
+            msg.thread_id = f"twitter:{root}"
         if len(values) != len(header) and not msg.error:
             msg.warnings.append(f"row has {len(values)} fields, header has {len(header)}")
         yield msg
