@@ -1,0 +1,284 @@
+"""Speed figures for issue 7: cold ``triage score``, batch ``triage classify``, memory, training time.
+
+Prints, in one run, whichever parts are selected (all by default)::
+
+    python benchmarks/speed.py                 # everything (long: the memory part classifies 1.4M rows)
+    python benchmarks/speed.py --cold          # cold `triage score` vs `import sklearn`, 7 runs each
+    python benchmarks/speed.py --batch --n 80000
+    python benchmarks/speed.py --memory --sizes 100000,300000,1000000
+    python benchmarks/speed.py --train
+    python benchmarks/speed.py --profile       # where `classify` spends its time (cProfile, 5k messages)
+
+The batch and training parts need /work/shared/datasets (skipped with a note when absent);
+the fastText comparison needs the ``bench`` extra (``pip install -e ".[bench]"``).
+Figures are wall-clock on whatever else the machine is doing: compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+PYTHON = sys.executable
+TRIAGE = [PYTHON, "-c", "import sys; sys.argv[0] = 'triage'; from cli import main; main()"]
+SCORE_TEXT = "Hallo, ich habe mein Passwort vergessen und die Reset-Mail kommt nicht an. Gruß, Jonas Berg"
+
+
+def wall(cmd: list[str], **kwargs) -> float:
+    """Seconds one subprocess takes, start to exit; it must succeed."""
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT, **kwargs)
+    return time.perf_counter() - start
+
+
+def lean_model_dir(model: Path | None, workdir: Path) -> Path:
+    """A model directory with the lean form: ``model`` or the shipped one, re-saved into ``workdir`` if needed."""
+    from classifier import api, persist
+
+    source = model or persist.DEFAULT_MODEL_DIR
+    if api.has_lean_form(source):
+        return source
+    print(f"({source} has no lean form yet: re-saving a copy with api.save to {workdir / 'model'})")
+    fitted, config, manifest = persist.load_model(source)
+    return api.save(fitted, config, workdir / "model", manifest.get("cv_report"))
+
+
+# --- cold score ---------------------------------------------------------------------------------
+
+
+def bench_cold(model_dir: Path, runs: int) -> None:
+    """Median wall time of a cold `triage score` against `python -c "import sklearn"`, interleaved."""
+    commands = {
+        "triage score (lean)": [*TRIAGE, "score", "--json", "-m", str(model_dir), SCORE_TEXT],
+        "python -c 'import sklearn'": [PYTHON, "-c", "import sklearn"],
+        "api.score() without the CLI": [
+            PYTHON,
+            "-c",
+            f"from classifier import api; api.score({SCORE_TEXT!r}, {str(model_dir)!r})",
+        ],
+        "triage info (CLI floor: typer)": [*TRIAGE, "info", "-m", str(model_dir)],
+        "python -c 'pass'": [PYTHON, "-c", "pass"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for cmd in commands.values():  # warm the page cache once
+        wall(cmd)
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            times[name].append(wall(cmd))
+    print(f"\n== cold start, median of {runs} runs (interleaved)")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, value in medians.items():
+        print(f"{name:<34}{value:7.3f} s   (min {min(times[name]):.3f}, max {max(times[name]):.3f})")
+    ratio = medians["triage score (lean)"] / medians["python -c 'import sklearn'"]
+    verdict = "meets" if ratio <= 0.30 else "misses"
+    print(f"ratio triage score / import sklearn: {ratio:.2f}  ({verdict} the 0.30 bar)")
+    ratio_api = medians["api.score() without the CLI"] / medians["python -c 'import sklearn'"]
+    print(f"ratio api.score / import sklearn:    {ratio_api:.2f}")
+
+
+# --- batch --------------------------------------------------------------------------------------
+
+
+def real_short_texts(n: int) -> list[str] | None:
+    """Inbound tweets of the twcs sample + GermEval dev texts, repeated to ``n``; None if absent."""
+    twcs = SHARED / "twcs-sample" / "sample.csv"
+    germeval = SHARED / "germeval2017" / "dev.csv"
+    if not twcs.is_file() or not germeval.is_file():
+        return None
+    texts = []
+    with open(twcs, encoding="utf-8", newline="") as handle:
+        texts += [r["text"] for r in csv.DictReader(handle) if r["inbound"] == "True" and r["text"].strip()]
+    with open(germeval, encoding="utf-8", newline="") as handle:
+        texts += [r["text"] for r in csv.DictReader(handle) if r["text"].strip()]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def corpus_texts_and_topics() -> tuple[list[str], list[str]]:
+    texts, topics = [], []
+    for path in sorted((ROOT / "corpora" / "inquiries").glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                texts.append(row["text"])
+                topics.append(row["topic"])
+    return texts, topics
+
+
+def write_csv(path: Path, texts: list[str], channel: str = "twitter") -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "channel", "text"])
+        writer.writerows((i, channel, t) for i, t in enumerate(texts, start=1))
+
+
+def fasttext_rate(texts: list[str], workdir: Path) -> float | None:
+    """fastText predict rate (msgs/s, in memory) with a model trained on the corpus topics."""
+    try:
+        import fasttext
+    except ImportError:
+        print("fastText: not installed (pip install -e '.[bench]'); skipped")
+        return None
+    train_texts, topics = corpus_texts_and_topics()
+    train_file = workdir / "fasttext.train"
+    with open(train_file, "w", encoding="utf-8") as handle:
+        for text, topic in zip(train_texts, topics, strict=True):
+            handle.write(f"__label__{topic} {' '.join(text.split())}\n")
+    model = fasttext.train_supervised(str(train_file), epoch=10, wordNgrams=2, verbose=0, thread=2)
+    flat = [" ".join(t.split()) for t in texts]
+    start = time.perf_counter()
+    model.predict(flat)
+    return len(flat) / (time.perf_counter() - start)
+
+
+def sklearn_rate(texts: list[str]) -> float:
+    """A plain sklearn pipeline's predict rate (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC), in memory."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    train_texts, topics = corpus_texts_and_topics()
+    pipeline = make_pipeline(
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        ),
+        LinearSVC(),
+    ).fit(train_texts, topics)
+    start = time.perf_counter()
+    pipeline.predict(texts)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
+    texts = real_short_texts(n)
+    print(f"\n== batch: {n:,} short real messages (twcs inbound + GermEval dev, repeated)")
+    if texts is None:
+        print(f"skipped: {SHARED} not found")
+        return
+    source = workdir / "batch.csv"
+    write_csv(source, texts)
+    seconds = wall([*TRIAGE, "classify", str(source), "-m", str(model_dir), "-o", str(workdir / "batch.out.csv")])
+    classify = n / seconds
+    print(f"triage classify, CSV in -> CSV out:   {classify:9,.0f} msgs/s  ({seconds:.1f} s, cold process included)")
+    reference = sklearn_rate(texts)
+    print(f"sklearn reference pipeline predict:   {reference:9,.0f} msgs/s  (in memory)")
+    fast = fasttext_rate(texts, workdir)
+    if fast is not None:
+        print(f"fastText predict:                     {fast:9,.0f} msgs/s  (in memory)")
+        print(f"classify / fastText:  {classify / fast:.3f}  (bar >= 0.5)")
+    print(f"classify / sklearn:   {classify / reference:.3f}  (bar >= 2)")
+
+
+# --- memory -------------------------------------------------------------------------------------
+
+_RSS_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def bench_memory(model_dir: Path, sizes: list[int], workdir: Path) -> None:
+    """Peak RSS and time per row of `triage classify` on generated CSVs of growing size."""
+    texts, _ = corpus_texts_and_topics()
+    rng = random.Random(0)
+    print("\n== memory: triage classify on generated CSVs (corpus texts, shuffled, repeated)")
+    print(f"{'rows':>10} {'peak RSS':>10} {'seconds':>9} {'ms/row':>8}")
+    for size in sizes:
+        path, out_path = workdir / f"rows_{size}.csv", workdir / f"rows_{size}.out.csv"
+        write_csv(path, [rng.choice(texts) for _ in range(size)], channel="email")
+        command = [*TRIAGE, "classify", str(path), "-m", str(model_dir), "-o", str(out_path)]
+        out = subprocess.run([PYTHON, "-c", _RSS_WRAPPER, *command], capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            print(f"{size:>10,} failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        seconds, rss_kb = out.stdout.split()
+        print(f"{size:>10,} {int(rss_kb) / 1024:>8.0f} MB {float(seconds):>9.1f} {1000 * float(seconds) / size:>8.3f}")
+        path.unlink()
+        out_path.unlink(missing_ok=True)
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def bench_train(workdir: Path) -> None:
+    data = SHARED / "banking77" / "train.csv"
+    print("\n== training: Banking77 train.csv (text -> category), `triage train`, default --cv 5")
+    if not data.is_file():
+        print(f"skipped: {data} not found")
+        return
+    seconds = wall([*TRIAGE, "train", str(data), "--label", "category", "-o", str(workdir / "banking77")])
+    with open(data, encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in csv.reader(handle)) - 1
+    print(f"{rows:,} rows: {seconds:.1f} s wall (includes writing model.joblib and the lean form)")
+
+
+# --- profile ------------------------------------------------------------------------------------
+
+
+def bench_profile(model_dir: Path, n: int) -> None:
+    """cProfile of the batch path on ``n`` real short messages, top functions by own time."""
+    import cProfile
+    import pstats
+
+    from classifier import api
+    from classifier.message import Message
+
+    texts = real_short_texts(n)
+    if texts is None:
+        print("profile skipped: shared datasets not found")
+        return
+    triage = api.load(model_dir)
+    messages = [Message(id=str(i), text=t, channel="twitter") for i, t in enumerate(texts)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in triage.classify_messages(messages):
+        pass
+    profiler.disable()
+    print(f"\n== profile: Triage.classify_messages on {n:,} messages (top 15 by own time)")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="cold `triage score` vs `import sklearn`")
+    parser.add_argument("--batch", action="store_true", help="classify msgs/s vs fastText and sklearn")
+    parser.add_argument("--memory", action="store_true", help="peak RSS and time per row on generated CSVs")
+    parser.add_argument("--train", action="store_true", help="training time on Banking77")
+    parser.add_argument("--profile", action="store_true", help="cProfile of the batch path")
+    parser.add_argument("--model", type=Path, help="model directory (default: the shipped one, lean form added)")
+    parser.add_argument("--runs", type=int, default=7, help="cold runs per command (default 7)")
+    parser.add_argument("--n", type=int, default=80_000, help="messages for --batch (default 80000)")
+    parser.add_argument("--sizes", default="100000,300000,1000000", help="rows for --memory, comma-separated")
+    args = parser.parse_args()
+    parts = [args.cold, args.batch, args.memory, args.train, args.profile]
+    everything = not any(parts)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    with tempfile.TemporaryDirectory(prefix="triage-speed-") as tmp:
+        workdir = Path(tmp)
+        model_dir = lean_model_dir(args.model, workdir)
+        print(f"model: {model_dir}   python: {sys.version.split()[0]}   cpus: {os.cpu_count()}")
+        if args.cold or everything:
+            bench_cold(model_dir, args.runs)
+        if args.batch or everything:
+            bench_batch(model_dir, args.n, workdir)
+        if args.memory or everything:
+            bench_memory(model_dir, [int(s) for s in args.sizes.split(",")], workdir)
+        if args.train or everything:
+            bench_train(workdir)
+        if args.profile:
+            bench_profile(model_dir, 5000)
+
+
+if __name__ == "__main__":
+    main()

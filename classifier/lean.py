@@ -1,0 +1,821 @@
+"""A lean, read-only form of a fitted :class:`~classifier.model.TriageModel` for fast single-message scoring.
+
+``triage score`` runs once per message (a mail filter, a helpdesk trigger), so its
+cost is start-up: importing scikit-learn, SciPy and spaCy alone takes seconds. This
+module computes the same probabilities (to float rounding) with NumPy, ``re`` and the
+standard library only:
+
+* the spaCy tokenizer algorithm, re-implemented over its exported rules (prefix,
+  suffix, infix and URL patterns, special cases), plus the part of the lookup lemma
+  table that can reach the vocabulary;
+* the featurizer as a list of blocks (word TF-IDF, ``char_wb`` TF-IDF, signals), each
+  with its own export and compute, so a new block (e.g. static word vectors) is one
+  more class;
+* per head the SVM scores and the logistic calibrator, as scikit-learn computes them.
+
+:func:`export_lean` writes ``lean.json`` and ``lean.*.npy`` into a model directory
+(``api.save`` calls it, and the manifest checksums cover the files);
+:meth:`LeanModel.load` reads them back, memory-mapping the weight matrices.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import unicodedata
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from classifier import persist
+from classifier.errors import ModelError
+from classifier.signals import PLACEHOLDER_RE, SIGNAL_NAMES, Doc, signals
+
+LEAN_FILE = persist.LEAN_FILE
+LEAN_FORMAT = 1
+LANGUAGES = ("de", "en")
+_KEEP_PUNCT = frozenset("!?")
+_WHITE_SPACES_RE = re.compile(r"\s\s+")  # sklearn's VectorizerMixin._white_spaces
+_RUN_RE = re.compile(r"\s+|\S+")  # \s is str.isspace(), as spaCy splits
+
+
+@dataclass
+class HeadPrediction:
+    """Labels and confidences of one head for a batch of messages (as ``classifier.model.HeadPrediction``)."""
+
+    labels: list[str]
+    confidences: list[float]
+
+
+# --- tokenizer ----------------------------------------------------------------------------------
+
+
+def is_punct(text: str) -> bool:
+    """spaCy's ``Token.is_punct``: every character is in a Unicode punctuation category."""
+    return all(unicodedata.category(c).startswith("P") for c in text)
+
+
+def dump_pattern(pattern: str) -> dict[str, Any]:
+    """The compiled form of a regex (``re._compiler.compile``'s input to ``_sre.compile``), to skip compiling.
+
+    spaCy's affix patterns take ~0.15 s per language to compile, a third of the budget
+    of a cold ``triage score``; the compiled code is small and loads instantly. It is
+    only used by the same Python minor version and ``_sre`` build (see :func:`load_pattern`).
+    """
+    import _sre
+    from re import _compiler, _parser
+
+    parsed = _parser.parse(pattern, 0)
+    indexgroup = [None] * parsed.state.groups
+    for name, i in parsed.state.groupdict.items():
+        indexgroup[i] = name
+    return {
+        "sre": [sys.version_info[0], sys.version_info[1], _sre.MAGIC, _sre.CODESIZE],
+        "flags": parsed.state.flags,
+        "code": _compiler._code(parsed, 0),
+        "groups": parsed.state.groups - 1,
+        "groupindex": dict(parsed.state.groupdict),
+        "indexgroup": indexgroup,
+    }
+
+
+def load_pattern(pattern: str, compiled: dict[str, Any] | None) -> re.Pattern[str]:
+    """``re.compile(pattern)``, from its dumped compiled form when this Python can use it."""
+    import _sre
+
+    if compiled is None or compiled["sre"] != [sys.version_info[0], sys.version_info[1], _sre.MAGIC, _sre.CODESIZE]:
+        return re.compile(pattern)
+    return _sre.compile(
+        pattern,
+        compiled["flags"],
+        compiled["code"],
+        compiled["groups"],
+        compiled["groupindex"],
+        tuple(compiled["indexgroup"]),
+    )
+
+
+class LeanTokenizer:
+    """spaCy's rule-based tokenizer (``spacy/tokenizer.pyx``) in pure Python, token texts only.
+
+    Same algorithm: split on whitespace (a single ``' '`` after a token is trailing
+    space, other whitespace becomes tokens), peel prefixes and suffixes until none is
+    left or a special case / token_match hits, then URL match or infix splitting, and
+    finally the special cases that contain affixes, matched over the token sequence.
+    """
+
+    PATTERNS: ClassVar[tuple[str, ...]] = ("prefix", "suffix", "infix", "token_match", "url_match")
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        compiled = spec.get("compiled", {})
+        patterns = {key: load_pattern(spec[key], compiled.get(key)) if spec.get(key) else None for key in self.PATTERNS}
+        self.prefix_re = patterns["prefix"]
+        self.suffix_re = patterns["suffix"]
+        self.infix_re = patterns["infix"]
+        self.token_match_re = patterns["token_match"]
+        self.url_match_re = patterns["url_match"]
+        self.specials: dict[str, list[str]] = spec["specials"]
+        self.faster_heuristics: bool = spec.get("faster_heuristics", True)
+        patterns = spec.get("matcher")
+        if patterns is None:
+            patterns = self._matcher_patterns()
+        self.matcher: dict[str, list[tuple[str, ...]]] = {}
+        for pattern in patterns:
+            self.matcher.setdefault(pattern[0], []).append(tuple(pattern))
+        self._cache: dict[tuple[str, bool], list[str]] = {}
+
+    @staticmethod
+    def export(tokenizer: Any) -> dict[str, Any]:
+        """The rules of a spaCy ``Tokenizer`` as JSON-able data."""
+        from spacy.attrs import ORTH
+
+        pattern = lambda f: f.__self__.pattern if f is not None else None  # noqa: E731
+        for f in (tokenizer.prefix_search, tokenizer.suffix_search, tokenizer.infix_finditer, tokenizer.url_match):
+            if f is not None and f.__self__.flags & ~re.UNICODE:
+                raise ModelError(f"tokenizer pattern uses flags {f.__self__.flags}; cannot export it")
+        spec = {
+            "prefix": pattern(tokenizer.prefix_search),
+            "suffix": pattern(tokenizer.suffix_search),
+            "infix": pattern(tokenizer.infix_finditer),
+            "token_match": pattern(tokenizer.token_match),
+            "url_match": pattern(tokenizer.url_match),
+            "specials": {s: [t.get(ORTH, t.get("ORTH")) for t in subs] for s, subs in tokenizer.rules.items()},
+            "faster_heuristics": bool(tokenizer.faster_heuristics),
+        }
+        spec["matcher"] = LeanTokenizer(spec | {"matcher": []})._matcher_patterns()
+        spec["compiled"] = {key: dump_pattern(spec[key]) for key in LeanTokenizer.PATTERNS if spec[key]}
+        return spec
+
+    def __call__(self, text: str) -> list[str]:
+        """Token texts of ``text``, whitespace tokens included, exactly as spaCy's tokenizer."""
+        tokens, spaces = self._tokenize_text(text, True)
+        if self.matcher:
+            tokens = self._apply_special_cases(tokens, spaces)
+        return tokens
+
+    # -- internals, named after their Cython counterparts
+
+    def _matcher_patterns(self) -> list[list[str]]:
+        """Special cases that affix splitting would break up: matched over tokens afterwards."""
+        out = []
+        for string in sorted(self.specials):
+            if (
+                not self.faster_heuristics
+                or self._find_prefix(string)
+                or (self.infix_re is not None and any(True for _ in self.infix_re.finditer(string)))
+                or self._find_suffix(string)
+                or " " in string
+            ):
+                tokens = self._tokenize_text(string, False)[0]
+                if tokens:
+                    out.append(tokens)
+        return out
+
+    def _find_prefix(self, string: str) -> int:
+        match = self.prefix_re.search(string) if self.prefix_re is not None else None
+        return match.end() - match.start() if match is not None else 0
+
+    def _find_suffix(self, string: str) -> int:
+        match = self.suffix_re.search(string) if self.suffix_re is not None else None
+        return match.end() - match.start() if match is not None else 0
+
+    def _tokenize_text(self, text: str, with_specials: bool) -> tuple[list[str], list[bool]]:
+        tokens: list[str] = []
+        spaces: list[bool] = []
+        for match in _RUN_RE.finditer(text):
+            span = match.group()
+            if span[0] == " " and tokens and match.start() > 0:
+                spaces[-1] = True  # one ' ' after a token is its trailing space
+                span = span[1:]
+            if span:
+                pieces = self._tokenize_span(span, with_specials)
+                tokens.extend(pieces)
+                spaces.extend([False] * len(pieces))
+        return tokens, spaces
+
+    def _tokenize_span(self, span: str, with_specials: bool) -> list[str]:
+        key = (span, with_specials)
+        cached = self._cache.get(key)
+        if cached is None:
+            if with_specials and span in self.specials:
+                cached = self.specials[span]
+            else:
+                prefixes, string, suffixes = self._split_affixes(span, with_specials)
+                cached = prefixes + self._attach(string, with_specials) + suffixes[::-1]
+            if len(self._cache) < 100_000:
+                self._cache[key] = cached
+        return cached
+
+    def _split_affixes(self, string: str, with_specials: bool) -> tuple[list[str], str, list[str]]:
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        specials = self.specials if with_specials else {}
+        last_size = -1
+        while string and len(string) != last_size:
+            if self.token_match_re is not None and self.token_match_re.match(string):
+                break
+            if string in specials:
+                break
+            last_size = len(string)
+            pre_len = self._find_prefix(string)
+            if pre_len:
+                prefix, minus_pre = string[:pre_len], string[pre_len:]
+                if minus_pre and minus_pre in specials:
+                    string = minus_pre
+                    prefixes.append(prefix)
+                    break
+            suf_len = self._find_suffix(string[pre_len:])
+            if suf_len:
+                suffix, minus_suf = string[-suf_len:], string[:-suf_len]
+                if minus_suf and minus_suf in specials:
+                    string = minus_suf
+                    suffixes.append(suffix)
+                    break
+            if pre_len and suf_len and (pre_len + suf_len) <= len(string):
+                string = string[pre_len:-suf_len]
+                prefixes.append(prefix)
+                suffixes.append(suffix)
+            elif pre_len:
+                string = minus_pre
+                prefixes.append(prefix)
+            elif suf_len:
+                string = minus_suf
+                suffixes.append(suffix)
+        return prefixes, string, suffixes
+
+    def _attach(self, string: str, with_specials: bool) -> list[str]:
+        if not string:
+            return []
+        if with_specials and string in self.specials:
+            return list(self.specials[string])
+        if (self.token_match_re is not None and self.token_match_re.match(string)) or (
+            self.url_match_re is not None and self.url_match_re.match(string)
+        ):
+            return [string]
+        matches = list(self.infix_re.finditer(string)) if self.infix_re is not None else []
+        if not matches:
+            return [string]
+        out = []
+        start = 0
+        for match in matches:
+            infix_start, infix_end = match.start(), match.end()
+            if infix_start == 0:
+                continue
+            if infix_start != start:
+                out.append(string[start:infix_start])
+            if infix_start != infix_end:
+                out.append(string[infix_start:infix_end])
+            start = infix_end
+        if string[start:]:
+            out.append(string[start:])
+        return out
+
+    def _apply_special_cases(self, tokens: list[str], spaces: list[bool]) -> list[str]:
+        """Special cases containing affixes, found as token sequences (spaCy's PhraseMatcher pass)."""
+        matches = []
+        n = len(tokens)
+        for start, token in enumerate(tokens):
+            for pattern in self.matcher.get(token, ()):
+                end = start + len(pattern)
+                if end <= n and tuple(tokens[start:end]) == pattern:
+                    matches.append((start, end))
+        if not matches:
+            return tokens
+        matches.sort(key=lambda m: (m[1] - m[0], -m[0]))  # longest first, then leftmost, from the back
+        seen: set[int] = set()
+        accepted = []
+        for start, end in reversed(matches):
+            if start not in seen and end - 1 not in seen:
+                accepted.append((start, end))
+            seen.update(range(start, end))
+        out: list[str] = []
+        i = 0
+        for start, end in sorted(accepted):
+            out.extend(tokens[i:start])
+            text = "".join(t + " " * s for t, s in zip(tokens[start:end], spaces[start:end], strict=True))
+            text = text[:-1] if spaces[end - 1] else text
+            out.extend(self.specials.get(text, tokens[start:end]))
+            i = end
+        out.extend(tokens[i:])
+        return out
+
+
+class LeanLemmatizer:
+    """``classifier.features.lemmatize`` without spaCy: tokenizer + the useful part of the lookup table."""
+
+    def __init__(self, rules: dict[str, dict[str, Any]], load_table: Callable[[str], dict[str, str]]) -> None:
+        self.rules = rules
+        self.load_table = load_table
+        self._tokenizers: dict[str, LeanTokenizer] = {}
+        self._tables: dict[str, dict[str, str]] = {}
+
+    def tokenizer(self, language: str) -> LeanTokenizer:
+        """The tokenizer of ``language``, built on first use (one message needs one language)."""
+        if language not in self._tokenizers:
+            self._tokenizers[language] = LeanTokenizer(self.rules[language])
+        return self._tokenizers[language]
+
+    def table(self, language: str) -> dict[str, str]:
+        """The lemma table of ``language``, read on first use."""
+        if language not in self._tables:
+            self._tables[language] = self.load_table(language)
+        return self._tables[language]
+
+    def __call__(self, text: str, language: str) -> list[str]:
+        language = language if language in LANGUAGES else "en"
+        tokenizer, table = self.tokenizer(language), self.table(language)
+        text = PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
+        out = []
+        for word in tokenizer(text):
+            if word.isspace() or (word not in _KEEP_PUNCT and is_punct(word)):
+                continue
+            out.append(table.get(word, table.get(word.lower(), word)).lower())
+        return out
+
+
+def reduce_lemma_table(table: dict[str, str], vocabulary: set[str]) -> dict[str, str]:
+    """The entries of a lemma table that can change which vocabulary term a word becomes.
+
+    A word maps to ``table[w]``, else ``table[w.lower()]``, else ``w`` (then lowercased).
+    An entry is kept when its lemma, its key, or its lowercase key's lemma is in the
+    vocabulary; every dropped entry maps its words to out-of-vocabulary strings either way.
+    """
+    vocab = vocabulary
+    keep = {}
+    for key, lemma in table.items():
+        low = key.lower()
+        if lemma.lower() in vocab or low in vocab or (low in table and table[low].lower() in vocab):
+            keep[key] = lemma
+    return keep
+
+
+def _spacy_lemma_table(language: str) -> dict[str, str]:
+    """The raw lookup table spaCy's lookup lemmatizer loads (from spacy-lookups-data)."""
+    import gzip
+
+    import spacy_lookups_data
+
+    path = spacy_lookups_data.get_file(f"{language}_lemma_lookup.json.gz")
+    with gzip.open(str(path), "rt", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+# --- featurizer blocks --------------------------------------------------------------------------
+
+
+class LeanFiles:
+    """The ``lean.*`` files of one model directory: arrays as ``.npy`` (memory-mapped), word lists as text."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.written: list[str] = []
+
+    def save_array(self, name: str, array: np.ndarray) -> None:
+        file = f"lean.{name}.npy"
+        np.save(self.directory / file, np.ascontiguousarray(array), allow_pickle=False)
+        self.written.append(file)
+
+    def save_lines(self, name: str, lines: Sequence[str]) -> None:
+        """One entry a line: much faster to read back than JSON (the vocabularies have ~10^5 entries)."""
+        if any("\n" in line or "\r" in line for line in lines):
+            raise ModelError(f"lean.{name}: an entry contains a line break; cannot export it")
+        file = f"lean.{name}.txt"
+        (self.directory / file).write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+        self.written.append(file)
+
+    def array(self, name: str) -> np.ndarray:
+        try:
+            return np.load(self.directory / f"lean.{name}.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.directory}/lean.{name}.npy: cannot be read ({exc.__class__.__name__})") from None
+
+    def lines(self, name: str, expected: int | None = None) -> list[str]:
+        path = self.directory / f"lean.{name}.txt"
+        try:
+            text = path.read_bytes().decode("utf-8", "surrogatepass")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+        lines = text.split("\n") if text else []
+        if expected is not None and len(lines) != expected:
+            raise ModelError(f"{path}: {len(lines)} entries, expected {expected}")
+        return lines
+
+
+class Block:
+    """One block of the feature vector: exported from the fitted featurizer, computed per doc.
+
+    ``compute`` returns (column indices within the block, float32 values, already weighted),
+    indices ascending; the model adds the block's offset.
+    """
+
+    kind: ClassVar[str] = ""
+    width: int
+
+    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @staticmethod
+    def export(featurizer: Any, name: str, files: LeanFiles) -> dict[str, Any]:
+        """Write the block's arrays through ``files``; return its JSON spec."""
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, spec: dict[str, Any], files: LeanFiles) -> Block:
+        raise NotImplementedError
+
+
+def tfidf_row(counts: dict[int, int], idf: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """One row of sklearn's TfidfVectorizer (sublinear tf, idf, l2), in its float32 arithmetic."""
+    if not counts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    index = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+    values = np.fromiter((counts[i] for i in index.tolist()), dtype=np.float32, count=len(counts))
+    np.log(values, values)
+    values += np.float32(1.0)
+    values *= idf[index]
+    squares = (values * values).astype(np.float64)
+    norm = math.sqrt(float(np.cumsum(squares)[-1]))  # sequential, as the Cython loop
+    if norm != 0.0:
+        values = (values.astype(np.float64) / norm).astype(np.float32)
+    return index, values * np.float32(weight)
+
+
+class Vocabulary:
+    """Term -> column of a fitted vectorizer, whose terms are sorted (sklearn sorts its vocabulary).
+
+    Building the dict of ~10^5 terms costs more than scoring one message, so the first
+    few docs are looked up by bisection in the sorted list; the dict is built when a
+    batch makes it worth it.
+    """
+
+    BUILD_AFTER = 8
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self._index: dict[str, int] | None = None
+        self._lookups = 0
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def get(self, term: str) -> int | None:
+        j = bisect_left(self.terms, term)
+        return j if j < len(self.terms) and self.terms[j] == term else None
+
+    def getter(self) -> Callable[[str], int | None]:
+        """The fastest lookup for the next doc."""
+        if self._index is None:
+            self._lookups += 1
+            if self._lookups <= self.BUILD_AFTER:
+                return self.get
+            self._index = dict(zip(self.terms, range(len(self.terms)), strict=True))
+        return self._index.get
+
+
+def count_terms(terms: Sequence[str], vocabulary: Vocabulary | dict[str, int]) -> dict[int, int]:
+    """Counts of in-vocabulary terms by column (``CountVectorizer._count_vocab`` for one doc)."""
+    get = vocabulary.getter() if isinstance(vocabulary, Vocabulary) else vocabulary.get
+    counts = {}
+    for term, count in Counter(terms).items():
+        j = get(term)
+        if j is not None:
+            counts[j] = count
+    return counts
+
+
+def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
+    """sklearn's ``_word_ngrams`` (no stop words)."""
+    min_n, max_n = ngram_range
+    if max_n == 1:
+        return tokens
+    original = tokens
+    if min_n == 1:
+        tokens = list(original)
+        min_n += 1
+    else:
+        tokens = []
+    n_original = len(original)
+    for n in range(min_n, min(max_n + 1, n_original + 1)):
+        for i in range(n_original - n + 1):
+            tokens.append(" ".join(original[i : i + n]))
+    return tokens
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """sklearn's ``_char_wb_ngrams``, exactly."""
+    text = _WHITE_SPACES_RE.sub(" ", text)
+    min_n, max_n = ngram_range
+    ngrams = []
+    append = ngrams.append
+    for w in text.split():
+        w = " " + w + " "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset : offset + n])
+            if offset == 0:
+                break
+    return ngrams
+
+
+def _sorted_terms(vocabulary: dict[str, int]) -> list[str]:
+    """The terms in column order, which must be sorted order (as sklearn leaves it) for :class:`Vocabulary`."""
+    terms = [""] * len(vocabulary)
+    for term, j in vocabulary.items():
+        terms[j] = term
+    if any(a >= b for a, b in pairwise(terms)):
+        raise ModelError("the vectorizer's vocabulary is not in sorted order; cannot export it")
+    return terms
+
+
+class WordBlock(Block):
+    """Lemma word n-grams, TF-IDF."""
+
+    kind = "word_tfidf"
+
+    def __init__(self, spec: dict[str, Any], terms: list[str], idf: np.ndarray, lemmatizer: LeanLemmatizer) -> None:
+        self.vocabulary = Vocabulary(terms)
+        self.ngram_range = tuple(spec["ngram_range"])
+        self.weight = spec["weight"]
+        self.idf = idf
+        self.width = len(terms)
+        self.lemmatizer = lemmatizer
+
+    @staticmethod
+    def export(featurizer: Any, name: str, files: LeanFiles) -> dict[str, Any]:
+        vectorizer = featurizer.word_vectorizer_
+        vocabulary = _sorted_terms(vectorizer.vocabulary_)
+        words = {w for term in vocabulary for w in term.split(" ")} | set(vocabulary)  # a lemma may hold a space
+        tokenizers = {}
+        for language in LANGUAGES:
+            from classifier.features import _pipeline
+
+            nlp, table = _pipeline(language)
+            tokenizers[language] = LeanTokenizer.export(nlp.tokenizer)
+            raw = _spacy_lemma_table(language)
+            reduced = reduce_lemma_table(raw, words)
+            if any(table.get(k) != v for k, v in reduced.items()):
+                raise ModelError(f"spaCy's {language} lemma table differs from spacy-lookups-data; cannot export")
+            if any("\t" in key for key in reduced):
+                raise ModelError(f"the {language} lemma table has a key with a tab; cannot export it")
+            files.save_lines(f"{name}.lemmas.{language}", [f"{k}\t{v}" for k, v in reduced.items()])
+        files.save_array(f"{name}.idf", np.asarray(vectorizer.idf_, dtype=np.float32))
+        files.save_lines(f"{name}.terms", vocabulary)
+        return {
+            "kind": WordBlock.kind,
+            "n_terms": len(vocabulary),
+            "ngram_range": list(vectorizer.ngram_range),
+            "weight": featurizer.word_weight,
+            "tokenizers": tokenizers,
+        }
+
+    @classmethod
+    def load(cls, spec: dict[str, Any], files: LeanFiles) -> WordBlock:
+        name = spec["name"]
+
+        def load_table(language: str) -> dict[str, str]:
+            return dict(line.split("\t", 1) for line in files.lines(f"{name}.lemmas.{language}") if line)
+
+        lemmatizer = LeanLemmatizer(spec["tokenizers"], load_table)
+        return cls(spec, files.lines(f"{name}.terms", spec["n_terms"]), files.array(f"{name}.idf"), lemmatizer)
+
+    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        terms = word_ngrams(self.lemmatizer(doc.text, doc.language), self.ngram_range)
+        return tfidf_row(count_terms(terms, self.vocabulary), self.idf, self.weight)
+
+
+class CharBlock(Block):
+    """``char_wb`` n-grams of the lowercased text, TF-IDF."""
+
+    kind = "char_tfidf"
+
+    def __init__(self, spec: dict[str, Any], terms: list[str], idf: np.ndarray) -> None:
+        self.vocabulary = Vocabulary(terms)
+        self.ngram_range = tuple(spec["ngram_range"])
+        self.weight = spec["weight"]
+        self.lowercase = spec["lowercase"]
+        self.idf = idf
+        self.width = len(self.vocabulary)
+
+    @staticmethod
+    def export(featurizer: Any, name: str, files: LeanFiles) -> dict[str, Any]:
+        vectorizer = featurizer.char_vectorizer_
+        if vectorizer.analyzer != "char_wb" or vectorizer.strip_accents is not None or vectorizer.norm != "l2":
+            raise ModelError("the character vectorizer is not plain char_wb/l2; cannot export it")
+        files.save_array(f"{name}.idf", np.asarray(vectorizer.idf_, dtype=np.float32))
+        terms = _sorted_terms(vectorizer.vocabulary_)
+        files.save_lines(f"{name}.terms", terms)
+        return {
+            "kind": CharBlock.kind,
+            "n_terms": len(terms),
+            "ngram_range": list(vectorizer.ngram_range),
+            "lowercase": bool(vectorizer.lowercase),
+            "weight": featurizer.char_weight,
+        }
+
+    @classmethod
+    def load(cls, spec: dict[str, Any], files: LeanFiles) -> CharBlock:
+        name = spec["name"]
+        return cls(spec, files.lines(f"{name}.terms", spec["n_terms"]), files.array(f"{name}.idf"))
+
+    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        text = doc.text.lower()
+        if self.lowercase:
+            text = text.lower()
+        terms = char_wb_ngrams(text, self.ngram_range)
+        return tfidf_row(count_terms(terms, self.vocabulary), self.idf, self.weight)
+
+
+class SignalBlock(Block):
+    """The urgency signals of :func:`classifier.signals.signals`."""
+
+    kind = "signals"
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.weight = spec["weight"]
+        self.width = len(SIGNAL_NAMES)
+
+    @staticmethod
+    def export(featurizer: Any, name: str, files: LeanFiles) -> dict[str, Any]:
+        return {"kind": SignalBlock.kind, "names": list(SIGNAL_NAMES), "weight": featurizer.signal_weight}
+
+    @classmethod
+    def load(cls, spec: dict[str, Any], files: LeanFiles) -> SignalBlock:
+        if spec["names"] != list(SIGNAL_NAMES):
+            raise ModelError("the model's signals differ from this version's; re-export the lean model")
+        return cls(spec)
+
+    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        row = np.asarray(signals(doc), dtype=np.float32) * np.float32(self.weight)
+        index = np.flatnonzero(row)
+        return index, row[index]
+
+
+BLOCKS: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, SignalBlock)}
+#: The blocks of ``TextFeaturizer._stack``, in column order.
+FEATURIZER_BLOCKS: tuple[tuple[str, type[Block]], ...] = (
+    ("word", WordBlock),
+    ("char", CharBlock),
+    ("signals", SignalBlock),
+)
+
+
+# --- heads --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LeanHead:
+    """One calibrated linear head: SVM weights (features x scores) and the logistic calibrator."""
+
+    classes: list[str]
+    svm_weights: np.ndarray  # (n_features, n_scores), coef_.T so a row gather reads few pages
+    svm_intercept: np.ndarray
+    cal_coef: np.ndarray
+    cal_intercept: np.ndarray
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from SVM scores, as ``LogisticRegression.predict_proba``."""
+        decision = scores @ self.cal_coef.T + self.cal_intercept
+        if len(self.classes) <= 2:
+            p = 1.0 / (1.0 + np.exp(-decision.ravel()))
+            return np.stack([1.0 - p, p], axis=1)
+        decision = decision - decision.max(axis=1, keepdims=True)
+        np.exp(decision, out=decision)
+        return decision / decision.sum(axis=1, keepdims=True)
+
+
+# --- model --------------------------------------------------------------------------------------
+
+
+class LeanModel:
+    """Feature blocks plus heads; ``predict`` returns what ``TriageModel.predict`` returns."""
+
+    def __init__(self, blocks: list[Block], heads: dict[str, LeanHead], metadata: dict[str, Any]) -> None:
+        self.blocks = blocks
+        self.heads = heads
+        self.metadata = metadata
+        self.offsets = np.cumsum([0] + [b.width for b in blocks])[:-1].tolist()
+
+    @property
+    def head_names(self) -> list[str]:
+        return list(self.heads)
+
+    @classmethod
+    def load(cls, directory: Path | str) -> LeanModel:
+        """Read ``lean.json`` and memory-map its arrays (no pickle is ever loaded)."""
+        directory = Path(directory)
+        try:
+            spec = json.loads((directory / LEAN_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"{directory}: no {LEAN_FILE}; re-save the model to add the lean form") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{directory / LEAN_FILE}: unreadable ({exc.__class__.__name__})") from None
+        if spec.get("format") != LEAN_FORMAT:
+            raise ModelError(f"{directory / LEAN_FILE}: format {spec.get('format')!r}, expected {LEAN_FORMAT}")
+
+        files = LeanFiles(directory)
+        blocks = []
+        for block in spec["blocks"]:
+            if block["kind"] not in BLOCKS:
+                raise ModelError(f"{directory / LEAN_FILE}: unknown block kind {block['kind']!r}")
+            blocks.append(BLOCKS[block["kind"]].load(block, files))
+        heads = {
+            head["name"]: LeanHead(
+                classes=head["classes"],
+                svm_weights=files.array(f"{head['name']}.svm_weights"),
+                svm_intercept=np.asarray(head["svm_intercept"], dtype=np.float64),
+                cal_coef=np.asarray(head["cal_coef"], dtype=np.float64),
+                cal_intercept=np.asarray(head["cal_intercept"], dtype=np.float64),
+            )
+            for head in spec["heads"]
+        }
+        from classifier.normalize.lang import IDENTIFIER_FILE, use_identifier_file
+
+        use_identifier_file(directory / IDENTIFIER_FILE)
+        return cls(blocks, heads, spec.get("metadata", {}))
+
+    def features(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All docs' nonzero features as (column, value, row start) arrays, CSR-like."""
+        columns, values, starts = [], [], [0]
+        for doc in docs:
+            doc = Doc(*doc)
+            for offset, block in zip(self.offsets, self.blocks, strict=True):
+                index, value = block.compute(doc)
+                columns.append(index + offset)
+                values.append(value)
+            starts.append(starts[-1] + sum(len(c) for c in columns[-len(self.blocks) :]))
+        if not columns:
+            return np.empty(0, np.int64), np.empty(0, np.float32), np.zeros(1, np.int64)
+        return np.concatenate(columns), np.concatenate(values), np.asarray(starts, dtype=np.int64)
+
+    def svm_scores(self, head: LeanHead, columns: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """X @ coef.T + intercept for a CSR-like batch; shape (n, 1) for a binary SVM."""
+        n = len(starts) - 1
+        scores = np.zeros((n, head.svm_weights.shape[1]), dtype=np.float64)
+        if len(columns):
+            contributions = np.asarray(head.svm_weights[columns]) * values.astype(np.float64)[:, None]
+            filled = starts[:-1] < starts[1:]
+            scores[filled] = np.add.reduceat(contributions, starts[:-1][filled], axis=0)
+        return scores + head.svm_intercept
+
+    def predict_proba(self, docs: Sequence[Doc]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per head, columns in ``classes`` order."""
+        batch = self.features(docs)
+        return {name: head.predict_proba(self.svm_scores(head, *batch)) for name, head in self.heads.items()}
+
+    def predict(self, docs: Sequence[Doc]) -> dict[str, HeadPrediction]:
+        """Predict every head for a batch of docs."""
+        out = {}
+        for name, proba in self.predict_proba(docs).items():
+            best = proba.argmax(axis=1)
+            classes = self.heads[name].classes
+            out[name] = HeadPrediction(
+                labels=[classes[i] for i in best.tolist()], confidences=proba[np.arange(len(best)), best].tolist()
+            )
+        return out
+
+
+def export_lean(model: Any, directory: Path | str) -> list[str]:
+    """Write the lean form of a fitted ``TriageModel`` into ``directory``; return the file names written.
+
+    Only the default featurizer layout (word, char, signal blocks) and calibrated linear
+    heads are supported; anything else raises ModelError rather than export wrong numbers.
+    """
+    directory = Path(directory)
+    files = LeanFiles(directory)
+    featurizer = model.featurizer
+    blocks = []
+    for name, block in FEATURIZER_BLOCKS:
+        blocks.append({"name": name, **block.export(featurizer, name, files)})
+    width = sum(b["n_terms"] if "n_terms" in b else len(b["names"]) for b in blocks)
+    heads = []
+    for name, head in model.heads.items():
+        coef = np.asarray(head.svm_.coef_, dtype=np.float64)
+        if coef.shape[1] != width:
+            raise ModelError(f"head '{name}': {coef.shape[1]} weights for {width} features; cannot export it")
+        files.save_array(f"{name}.svm_weights", coef.T)
+        heads.append(
+            {
+                "name": name,
+                "classes": [str(c) for c in head.classes_],
+                "svm_intercept": np.asarray(head.svm_.intercept_, dtype=np.float64).tolist(),
+                "cal_coef": np.asarray(head.calibrator_.coef_, dtype=np.float64).tolist(),
+                "cal_intercept": np.asarray(head.calibrator_.intercept_, dtype=np.float64).tolist(),
+            }
+        )
+    spec = {"format": LEAN_FORMAT, "blocks": blocks, "heads": heads, "metadata": {"heads": list(model.heads)}}
+    (directory / LEAN_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    from classifier.normalize.lang import export_identifier
+
+    return [*files.written, LEAN_FILE, *export_identifier(directory)]

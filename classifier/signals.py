@@ -1,0 +1,65 @@
+"""Urgency signals and the ``Doc`` row: the featurizer parts that need neither scikit-learn nor SciPy.
+
+Kept apart from :mod:`classifier.features` so that the lean scorer (:mod:`classifier.lean`)
+computes exactly the same numbers without importing the training stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import NamedTuple
+
+from classifier.lexicon import CRITICAL_TERMS, HIGH_TERMS
+from classifier.message import CHANNELS
+
+
+class Doc(NamedTuple):
+    """What the featurizer needs of one message."""
+
+    text: str
+    language: str = "en"
+    channel: str = "unknown"
+    thread_position: int = 0
+
+
+PLACEHOLDER_RE = re.compile(r"<([A-Z_]+)>")
+_EMOJI_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+_UPPER_WORD_RE = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
+
+
+def _compile_terms(terms: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    return {lang: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE) for lang, words in terms.items()}
+
+
+_CRITICAL_RE = _compile_terms(CRITICAL_TERMS)
+_HIGH_RE = _compile_terms(HIGH_TERMS)
+
+SIGNAL_NAMES = (
+    *("exclamations", "questions", "caps_ratio", "shouting", "critical_terms", "high_terms"),
+    *("length", "emojis", "thread_position", "has_id"),
+    *(f"channel={c}" for c in (*CHANNELS, "other")),
+)
+
+
+def signals(doc: Doc) -> list[float]:
+    """Explicit cues for urgency that bag-of-words models miss, each scaled to [0, 1]."""
+    text = doc.text
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    lang = doc.language if doc.language in _CRITICAL_RE else "en"
+    channel = doc.channel if doc.channel in CHANNELS else "other"
+    row = [
+        min(text.count("!"), 5) / 5,
+        min(text.count("?"), 5) / 5,
+        upper / len(letters) if len(letters) >= 10 else 0.0,
+        float(len(_UPPER_WORD_RE.findall(PLACEHOLDER_RE.sub("", text))) >= 2),
+        min(len(_CRITICAL_RE[lang].findall(text)), 3) / 3,
+        min(len(_HIGH_RE[lang].findall(text)), 3) / 3,
+        min(math.log1p(len(text)) / 8, 1.0),
+        min(len(_EMOJI_RE.findall(text)), 3) / 3,
+        min(doc.thread_position, 4) / 4,
+        float("<ID>" in text),
+    ]
+    row.extend(float(channel == c) for c in (*CHANNELS, "other"))
+    return row
