@@ -2,11 +2,14 @@
 
 Rows go to a temporary file beside the target, renamed into place on success,
 so a crash never leaves a truncated file where a finished one is expected.
+With a fingerprint the temporary file is ``OUT.part`` plus a checkpoint
+(:mod:`classifier.resume`), so an interrupted run can be resumed.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -16,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from classifier import resume
 from classifier.errors import InputError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -32,25 +36,51 @@ def output_format(path: Path | None) -> str:
 
 
 class RowWriter:
-    """Context manager that streams rows (dicts in ``columns`` order) to ``path`` or stdout."""
+    """Context manager that streams rows (dicts in ``columns`` order) to ``path`` or stdout.
 
-    def __init__(self, path: Path | None, columns: Sequence[str]) -> None:
+    With a ``fingerprint`` (CSV/JSONL output only) the rows go to the deterministic
+    ``OUT.part`` and every :meth:`write` is followed by an fsynced checkpoint, so an
+    interrupted run can continue with ``resume=True``; ``skip`` then says how many
+    input messages are already in the part file.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        columns: Sequence[str],
+        *,
+        fingerprint: dict[str, Any] | None = None,
+        resume: bool = False,
+    ) -> None:
         self.path = path
         self.columns = list(columns)
         self.format = output_format(path)
         self.rows_written = 0
-        if path is not None and not path.parent.exists():
-            raise InputError(f"{path}: output folder '{path.parent}' does not exist")
+        self.skip = 0
+        self.fingerprint = fingerprint
+        self.resume = resume
+        _check_output(path, self.format, fingerprint is not None, resume)
+        self.part: Path | None = None
         self._tmp: str | None = None
         self._handle: TextIO | Any = None
+        self._raw: Any = None
         self._csv: Any = None
         self._parquet: Any = None
+
+    @property
+    def checkpointing(self) -> bool:
+        return self.path is not None and self.fingerprint is not None and self.format != "parquet"
 
     def __enter__(self) -> RowWriter:
         if self.path is None:
             self._handle = sys.stdout
+        elif self.checkpointing:
+            self._open_part()
         else:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+            try:
+                fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+            except OSError as exc:
+                raise InputError(f"{self.path}: cannot write there ({exc.strerror})") from None
             os.close(fd)
             if self.format != "parquet":
                 self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
@@ -58,8 +88,45 @@ class RowWriter:
             self._csv = csv.DictWriter(
                 self._handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n"
             )
-            self._csv.writeheader()
+            if self.skip == 0 and not (self.checkpointing and self._raw.tell() > 0):
+                self._csv.writeheader()
+        if self.checkpointing:
+            self._handle.flush()
+            self._checkpoint()
         return self
+
+    def _open_part(self) -> None:
+        """Open ``OUT.part`` fresh, or truncated to the last checkpoint when resuming."""
+        assert self.path is not None
+        self.part = resume.part_path(self.path)
+        ckpt_file = resume.checkpoint_path(self.path)
+        saved = resume.load_checkpoint(ckpt_file) if self.resume else None
+        if saved is not None and self.part.is_file():
+            why = resume.explain_mismatch(saved.fingerprint, self.fingerprint or {})
+            if why:
+                raise InputError(f"{self.path}: cannot resume: {why} since the interrupted run; rerun without --resume")
+            if self.part.stat().st_size < saved.offset:
+                raise InputError(f"{self.part}: shorter than its checkpoint says; rerun without --resume")
+            mode, self.skip = "r+b", saved.rows
+        else:
+            mode = "w+b"
+        try:
+            self._raw = open(self.part, mode)  # noqa: SIM115 - closed in __exit__
+        except OSError as exc:
+            raise InputError(f"{self.part}: cannot write there ({exc.strerror})") from None
+        if mode == "r+b":
+            self._raw.truncate(saved.offset)
+            self._raw.seek(saved.offset)
+        self.rows_written = self.skip
+        self._handle = io.TextIOWrapper(self._raw, encoding="utf-8", newline="", write_through=True)
+
+    def _checkpoint(self) -> None:
+        """Make the rows so far durable, then record them; a kill between the two only loses a chunk."""
+        assert self.path is not None
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        offset = self._raw.tell()
+        resume.Checkpoint(self.rows_written, offset, self.fingerprint or {}).save(resume.checkpoint_path(self.path))
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
@@ -75,6 +142,8 @@ class RowWriter:
         self.rows_written += len(rows)
         if self._handle is not None:
             self._handle.flush()
+        if self.checkpointing:
+            self._checkpoint()
 
     def _write_parquet(self, rows: Sequence[dict[str, Any]]) -> None:
         import pyarrow as pa
@@ -91,6 +160,9 @@ class RowWriter:
             self._parquet.close()
         if self._handle is not None and self._handle is not sys.stdout:
             self._handle.close()
+        if self.part is not None:
+            self._finish_part(kind)
+            return
         if self._tmp is None:
             return
         if kind is None:
@@ -103,6 +175,35 @@ class RowWriter:
             os.replace(self._tmp, self.path)
         else:
             os.unlink(self._tmp)
+
+    def _finish_part(self, kind: type[BaseException] | None) -> None:
+        """Rename on success; keep part and checkpoint on an interrupt (to resume); else clean up."""
+        assert self.path is not None and self.part is not None
+        ckpt_file = resume.checkpoint_path(self.path)
+        if kind is None:
+            os.replace(self.part, self.path)
+            ckpt_file.unlink(missing_ok=True)
+        elif not issubclass(kind, KeyboardInterrupt):
+            self.part.unlink(missing_ok=True)
+            ckpt_file.unlink(missing_ok=True)
+
+
+def _check_output(path: Path | None, fmt: str, checkpointing: bool, resume_wanted: bool) -> None:
+    """Fail before any work on an output that cannot be written or resumed."""
+    if resume_wanted and path is None:
+        raise InputError("--resume needs an output file (-o OUT.csv or OUT.jsonl)")
+    if resume_wanted and fmt == "parquet":
+        raise InputError(f"{path}: --resume works for .csv and .jsonl output, not Parquet; rerun without --resume")
+    if resume_wanted and not checkpointing:
+        raise InputError(f"{path}: --resume needs a checkpointed run")
+    if path is None:
+        return
+    if not path.parent.exists():
+        raise InputError(f"{path}: output folder '{path.parent}' does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; name an output file")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: output folder '{path.parent}' is not writable")
 
 
 def _arrow_type(column: str) -> Any:
