@@ -126,16 +126,25 @@ def _folds_note() -> str:
 
 
 def evaluate_model(
-    triage: Any, texts: list[str], labels: dict[str, list[str]], channels: list[str] | None
+    triage: Any,
+    texts: list[str],
+    labels: dict[str, list[str]],
+    channels: list[str] | None,
+    *,
+    details: bool = False,
 ) -> dict[str, Any]:
-    """Score a loaded model against labeled rows (the contract of ``triage evaluate --json``)."""
+    """Score a loaded model against labeled rows (the contract of ``triage evaluate --json``).
+
+    ``details=True`` adds ``"details": {"rows": output rows, "texts": normalized (PII-masked) texts}``
+    for the HTML report; the JSON contract is unchanged without it.
+    """
     from classifier.evaluation import metrics_report
     from classifier.message import Message
 
     missing = [name for name in labels if name not in triage.model.heads]
     if missing:
         raise InputError(f"model has no head '{missing[0]}' (heads: {', '.join(triage.model.head_names)})")
-    messages = (Message(id=str(i), text=t, channel=channels[i] if channels else "unknown") for i, t in enumerate(texts))
+    messages = [Message(id=str(i), text=t, channel=channels[i] if channels else "unknown") for i, t in enumerate(texts)]
     rows = [row for chunk in triage.classify_messages(messages) for row in chunk]
     heads = {}
     for name, truth in labels.items():
@@ -143,7 +152,10 @@ def evaluate_model(
         confidence = np.asarray([row[f"{name}_confidence"] or 0.0 for row in rows], dtype=float)
         heads[name] = metrics_report(np.asarray(truth, dtype=str), predicted, confidence)
     review = float(np.mean([row["action"] == "review" for row in rows])) if rows else 0.0
-    return {"rows": len(rows), "heads": heads, "review_rate": round(review, 4)}
+    report = {"rows": len(rows), "heads": heads, "review_rate": round(review, 4)}
+    if details:
+        report["details"] = {"rows": rows, "texts": [m.clean or "" for m in messages]}
+    return report
 
 
 def format_evaluation(report: dict[str, Any]) -> str:
