@@ -81,41 +81,143 @@ def classify(
         Path | None, typer.Option("--config", help="Decision config (TOML) overriding the model's.")
     ] = None,
     trust_model: TrustOption = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run from OUT.part and its checkpoint (CSV/JSONL output); "
+            "starts afresh when there is nothing to resume.",
+        ),
+    ] = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="'local' (this process) or 'dask' (a Dask cluster; needs -o).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (default: 2 local workers).")
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", min=1, help="Dask: target number of partitions.")
+    ] = None,
 ) -> None:
     """Classify every message of an inbox export: one output row per message."""
+    if engine != "local":
+        _classify_engine(engine, inputs, model, output, scheduler, partitions, config, trust_model, resume,
+                         (text_column, subject_column, id_column, channel_column))  # fmt: skip
+        return
     from classifier import api
     from classifier.readers import Columns, check_inputs, read_inputs
-    from classifier.writers import RowWriter
+    from classifier.writers import RowWriter, output_format
 
-    with _user_errors():
-        check_inputs(inputs)
-        triage = api.load(model, config_path=config, trust=trust_model)
-        columns = Columns(text=text_column, subject=subject_column, id=id_column, channel=channel_column)
-        counts = {"ok": 0, "error": 0, "review": 0}
-        progress = _progress()
+    writer = None
+    with _user_errors(), _sigterm_as_interrupt():
         try:
-            with RowWriter(output, triage.columns) as writer:
-                for rows in triage.classify_messages(read_inputs(inputs, columns)):
+            check_inputs(inputs)
+            triage = api.load(model, config_path=config, trust=trust_model)
+            columns = Columns(text=text_column, subject=subject_column, id=id_column, channel=channel_column)
+            fingerprint = None
+            if output is not None and output_format(output) != "parquet" and (resume or "-" not in inputs):
+                fingerprint = _classify_fingerprint(inputs, model, config, columns, triage.columns, output)
+            counts = {"ok": 0, "error": 0, "review": 0}
+            progress = _progress()
+            writer = RowWriter(output, triage.columns, fingerprint=fingerprint, resume=resume)
+            with writer:
+                for rows in triage.classify_messages(read_inputs(inputs, columns), skip=writer.skip):
                     writer.write(rows)
                     progress.update(len(rows))
                     for row in rows:
                         counts["error" if row["status"] == "error" else "ok"] += 1
                         counts["review"] += row["action"] == "review" and row["status"] == "ok"
         except KeyboardInterrupt:
-            progress.close()
-            typer.echo(
-                f"triage: interrupted after {sum(counts.values()) - counts['review']:,} rows; "
-                f"{'nothing written to ' + str(output) if output else 'output is incomplete'}",
-                err=True,
-            )
+            typer.echo(_interrupted_line(writer, output), err=True)
             raise typer.Exit(130) from None
-        progress.close()
+        finally:
+            if writer is not None:
+                progress.close()
     total = counts["ok"] + counts["error"]
+    resumed = f" (resumed after {writer.skip:,} rows)" if writer.skip else ""
     typer.echo(
-        f"triage: {total:,} messages: {counts['ok']:,} ok, {counts['error']:,} error, "
+        f"triage: {total:,} messages{resumed}: {counts['ok']:,} ok, {counts['error']:,} error, "
         f"{counts['review']:,} review" + (f" -> {output}" if output else ""),
         err=True,
     )
+
+
+def _classify_engine(engine, inputs, model, output, scheduler, partitions, config, trust_model, resume, names) -> None:
+    """``classify --engine dask``: the same rows, computed on a Dask cluster (classifier.engines.dask)."""
+    from classifier.errors import InputError
+    from classifier.readers import Columns
+
+    with _user_errors():
+        if engine != "dask":
+            raise InputError(f"--engine: unknown engine '{engine}'; use local or dask")
+        if output is None or resume:
+            raise InputError("--engine dask needs -o OUT (a folder, or .csv/.jsonl/.parquet) and no --resume")
+        try:
+            from classifier.engines.dask import classify_dask
+        except ImportError:
+            raise InputError('--engine dask needs Dask: pip install -e ".[dask]"') from None
+        counts = classify_dask(inputs, model, output, scheduler=scheduler, partitions=partitions,
+                               columns=Columns(*names), config_path=config, trust=trust_model)  # fmt: skip
+    typer.echo(
+        f"triage: {counts['rows']:,} messages in {counts['partitions']} partitions: {counts['ok']:,} ok, "
+        f"{counts['error']:,} error, {counts['review']:,} review -> {output}",
+        err=True,
+    )
+
+
+def _interrupted_line(writer, output: Path | None) -> str:
+    """One line saying what an interrupt left behind and how to continue."""
+    if writer is None:
+        again = "; run the same command (with --resume) to continue" if output is not None else ""
+        return f"triage: interrupted before any row was written in this run{again}"
+    if writer.part is not None:
+        return (
+            f"triage: interrupted after {writer.rows_written:,} rows, kept in {writer.part}; "
+            "run the same command with --resume to continue"
+        )
+    where = f"nothing written to {output}" if output else "output is incomplete"
+    return f"triage: interrupted after {writer.rows_written:,} rows; {where}"
+
+
+def _classify_fingerprint(inputs, model, config, columns, out_columns, output) -> dict:
+    """What decides a classify run's output, so --resume can refuse changed inputs, model or options."""
+    from dataclasses import asdict
+
+    from classifier import persist
+    from classifier.resume import run_fingerprint
+
+    model_dir = Path(model) if model is not None else persist.DEFAULT_MODEL_DIR
+    model_files = {
+        name: persist.sha256_file(model_dir / name)
+        for name in (persist.MODEL_FILE, persist.CONFIG_FILE)
+        if (model_dir / name).is_file()
+    }
+    options = {
+        "columns": asdict(columns),
+        "config": persist.sha256_file(config) if config is not None and config.is_file() else None,
+        "output_columns": list(out_columns),
+        "format": output.suffix.lower(),
+    }
+    return run_fingerprint([str(i) for i in inputs], model_files, options)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM end a run like Ctrl-C: rows flushed, part file and checkpoint kept."""
+    import signal
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _progress():
@@ -140,17 +242,61 @@ def train(
         int, typer.Option("--cv", min=2, max=20, help="Cross-validation folds for scores and thresholds.")
     ] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data and seed give the same model.")] = 0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="'local' (in memory) or 'dask' (out of core: hashed features + SGD, less accurate)."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (default: 2 local workers).")
+    ] = None,
+    semantic_weight: Annotated[
+        float,
+        typer.Option(
+            "--semantic-weight", min=0.0, help="Weight of the static multilingual word vectors (0: off; try 1)."
+        ),
+    ] = 0.0,
 ) -> None:
     """Train a model from labeled messages; prints cross-validated scores, then writes the model."""
+    if engine != "local":
+        _train_engine(engine, data, label, output, text_column, channel_column, config, seed, scheduler)
+        return
     from classifier import api
     from classifier.training import base_config_for, format_report, load_training_data
 
     with _user_errors():
         texts, labels, channels = load_training_data(data, text_column, label, channel_column)
         base = base_config_for(labels, config)
-        model, decision, report = api.train(texts, labels, channels=channels, base_config=base, seed=seed, cv=cv)
+        model, decision, report = api.train(
+            texts,
+            labels,
+            channels=channels,
+            base_config=base,
+            seed=seed,
+            cv=cv,
+            featurizer_params={"semantic_weight": semantic_weight},
+        )
         typer.echo(format_report(report, decision))
         api.save(model, decision, output, report)
+    typer.echo(f"model written to {output}")
+
+
+def _train_engine(engine, data, label, output, text_column, channel_column, config, seed, scheduler) -> None:
+    """``train --engine dask``: an incremental model for data beyond memory (classifier.engines.dask_train)."""
+    from classifier.errors import InputError
+
+    with _user_errors():
+        if engine != "dask":
+            raise InputError(f"--engine: unknown engine '{engine}'; use local or dask")
+        try:
+            from classifier.engines.dask_train import save_incremental, train_dask
+        except ImportError:
+            raise InputError('--engine dask needs Dask: pip install -e ".[dask]"') from None
+        model, decision, report = train_dask(data, label, text_column=text_column, channel_column=channel_column,
+                                             scheduler=scheduler, seed=seed, config_path=config)  # fmt: skip
+        save_incremental(model, decision, output, report)
+    typer.echo(f"trained on {report['rows']:,} rows in {report['partitions']} partitions (no cross-validation)")
     typer.echo(f"model written to {output}")
 
 
@@ -162,6 +308,10 @@ def evaluate(
     text_column: Annotated[str, typer.Option("--text-column", help="Column with the message text.")] = "text",
     channel_column: ChannelColumn = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write an HTML report with plots to this folder (needs the report extra)."),
+    ] = None,
     trust_model: TrustOption = False,
 ) -> None:
     """Score a model on labeled data: accuracy, macro-F1 and per-class metrics per head."""
@@ -169,10 +319,21 @@ def evaluate(
     from classifier.training import evaluate_model, format_evaluation, load_training_data
 
     with _user_errors():
+        if report_dir is not None:
+            from classifier.report import require_matplotlib
+
+            require_matplotlib()  # fail before the slow part
         triage = api.load(model, trust=trust_model)
         texts, labels, channels = load_training_data(data, text_column, label, channel_column)
-        report = evaluate_model(triage, texts, labels, channels)
+        if report_dir is None:
+            report = evaluate_model(triage, texts, labels, channels)
+        else:
+            from classifier.report import build_report
+
+            report = build_report(triage, texts, labels, channels, report_dir)
     typer.echo(json.dumps(report, ensure_ascii=False) if as_json else format_evaluation(report))
+    if report_dir is not None:
+        typer.echo(f"report: {report_dir / 'index.html'}", err=True)
 
 
 @app.command()
@@ -195,7 +356,7 @@ def score(
             from classifier.errors import InputError
 
             raise InputError("score: the message is empty")
-        row = api.load(model, trust=trust_model).score(text, channel=channel)
+        row = api.score(text, model, channel=channel, trust=trust_model)  # the lean form when the model has one
     if as_json:
         typer.echo(json.dumps(row, ensure_ascii=False))
         return

@@ -10,19 +10,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from classifier import persist
 from classifier.config import TriageConfig, load_config
 from classifier.errors import InputError, TriageError, snippet
-from classifier.features import Doc
 from classifier.message import Message
-from classifier.model import TriageModel
 from classifier.normalize import clean_text, normalize_message
 from classifier.replies import render_reply
 from classifier.routing import decide
+from classifier.signals import Doc
+
+if TYPE_CHECKING:  # the model modules import scikit-learn: only loaded where needed
+    from classifier.lean import LeanModel
+    from classifier.model import TriageModel
 
 
 def output_columns(head_names: Sequence[str]) -> list[str]:
@@ -35,7 +36,7 @@ def output_columns(head_names: Sequence[str]) -> list[str]:
 class Triage:
     """A loaded model with its decision config: everything needed to classify."""
 
-    model: TriageModel
+    model: TriageModel | LeanModel
     config: TriageConfig
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -44,11 +45,17 @@ class Triage:
         return output_columns(self.model.head_names)
 
     def classify_messages(
-        self, messages: Iterable[Message], *, chunk_size: int = 512
+        self, messages: Iterable[Message], *, chunk_size: int = 512, skip: int = 0
     ) -> Iterator[list[dict[str, Any]]]:
-        """Classify a stream of messages, yielding output rows chunk by chunk (constant memory)."""
+        """Classify a stream of messages, yielding output rows chunk by chunk (constant memory).
+
+        ``skip`` drops the first messages after thread positions are counted, so a resumed
+        run (which skips what an interrupted one already wrote) gives the same rows.
+        """
         chunk: list[Message] = []
-        for message in assign_thread_positions(messages):
+        for number, message in enumerate(assign_thread_positions(messages)):
+            if number < skip:
+                continue
             chunk.append(message)
             if len(chunk) >= chunk_size:
                 yield self._classify_chunk(chunk)
@@ -120,9 +127,24 @@ def to_doc(message: Message) -> Doc:
 
 
 def assign_thread_positions(messages: Iterable[Message]) -> Iterator[Message]:
-    """Number each message by the earlier messages of its thread seen in this run (0 = first)."""
+    """Number each message by the earlier messages of its thread seen in this run (0 = first).
+
+    Readers yield inbound (customer) messages only (company replies in Twitter/Facebook
+    exports are skipped), so the count is of earlier customer messages; mail sent by the
+    company is counted only if it is in the input (no company-address option yet). A mail
+    reply without References gets a sender + subject key, joined here to the thread of the
+    earlier mail from the same sender with that subject.
+    """
+    from classifier.readers.mail import SUBJECT_THREAD_PREFIX, subject_thread_key
+
     seen: dict[str, int] = {}
+    roots: dict[str, str] = {}  # sender + subject key -> thread id of the first mail with it
     for message in messages:
+        if message.thread_id and message.channel == "email" and message.subject:
+            key = subject_thread_key(message.sender, message.subject)
+            if message.thread_id.startswith(SUBJECT_THREAD_PREFIX):
+                message.thread_id = roots.get(key, message.thread_id)
+            roots.setdefault(key, message.thread_id)
         if message.thread_id:
             message.thread_position = max(message.thread_position, seen.get(message.thread_id, 0))
             seen[message.thread_id] = seen.get(message.thread_id, 0) + 1
@@ -131,6 +153,8 @@ def assign_thread_positions(messages: Iterable[Message]) -> Iterator[Message]:
 
 def load(model_dir: Path | str | None = None, *, config_path: Path | str | None = None, trust: bool = False) -> Triage:
     """Load a model directory (default: the shipped model) and its decision config."""
+    from classifier.model import TriageModel
+
     model, config, manifest = persist.load_model(model_dir, trust=trust)
     if not isinstance(model, TriageModel):
         raise TriageError(f"{model_dir or persist.DEFAULT_MODEL_DIR}: not a triage model")
@@ -138,6 +162,61 @@ def load(model_dir: Path | str | None = None, *, config_path: Path | str | None 
         override = load_config(config_path)
         config = replace(override, reject_below=override.reject_below or config.reject_below)
     return Triage(model=model, config=config, manifest=manifest)
+
+
+def load_lean(
+    model_dir: Path | str | None = None, *, config_path: Path | str | None = None, trust: bool = False
+) -> Triage:
+    """Load the lean form of a model (no scikit-learn, SciPy or spaCy): for scoring single messages fast.
+
+    The manifest and the SHA-256 of the decision config and every lean file are checked
+    first, as for :func:`load` (``trust`` skips that; the lean files hold no pickle).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = Path(model_dir) if model_dir is not None else persist.DEFAULT_MODEL_DIR
+    manifest: dict[str, Any] = {}
+    if not trust:
+        manifest = persist.read_manifest(path)
+        listed = [name for name in manifest.get("files", {}) if name.startswith("lean")]
+        if persist.LEAN_FILE not in listed:
+            raise TriageError(f"{path}: the manifest lists no lean form; re-save the model (api.save) to add it")
+        names = (persist.CONFIG_FILE, *listed, *persist.lean_files(path))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # hash on the other core while NumPy imports
+            check = pool.submit(persist.verify_files, path, manifest, names)
+            from classifier.lean import LeanModel
+
+            check.result()
+    from classifier.lean import LeanModel  # (already imported above unless trusted)
+
+    config = load_config(path / persist.CONFIG_FILE) if (path / persist.CONFIG_FILE).is_file() else TriageConfig()
+    if config_path is not None:
+        override = load_config(config_path)
+        config = replace(override, reject_below=override.reject_below or config.reject_below)
+    return Triage(model=LeanModel.load(path), config=config, manifest=manifest)
+
+
+def has_lean_form(model_dir: Path | str | None = None) -> bool:
+    """Whether a model directory carries the lean form (models saved before it do not)."""
+    return ((Path(model_dir) if model_dir is not None else persist.DEFAULT_MODEL_DIR) / persist.LEAN_FILE).is_file()
+
+
+def score(
+    text: str,
+    model_dir: Path | str | None = None,
+    *,
+    channel: str = "unknown",
+    config_path: Path | str | None = None,
+    trust: bool = False,
+) -> dict[str, Any]:
+    """Classify one message with the lean form when the model has one (else the full model): one output row.
+
+    Same row as ``Triage.score``; a lone message has no thread to number, so the
+    thread pass (and its mail-reader import) is skipped.
+    """
+    loader = load_lean if has_lean_form(model_dir) else load
+    triage = loader(model_dir, config_path=config_path, trust=trust)
+    return triage._classify_chunk([Message(id="1", text=text, channel=channel)])[0]
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -175,8 +254,15 @@ def train(
     cv: int = 5,
     auto_answer_precision: float = 0.95,
     head_params: dict[str, dict[str, Any]] | None = None,
+    featurizer_params: dict[str, Any] | None = None,
 ) -> tuple[TriageModel, TriageConfig, dict[str, Any]]:
-    """Fit a model with one head per label column; return it, its decision config and a CV report."""
+    """Fit a model with one head per label column; return it, its decision config and a CV report.
+
+    ``featurizer_params`` go to :class:`~classifier.features.TextFeaturizer` (for example
+    ``{"semantic_weight": 1.0}`` adds the static multilingual word vectors).
+    """
+    import numpy as np
+
     from classifier.evaluation import choose_auto_answer_thresholds, head_report
 
     if not labels:
@@ -198,7 +284,11 @@ def train(
     messages = [normalize_message(m) for m in records_to_messages(texts, channels)]
     docs = [to_doc(m) for m in messages]
     params = {name: {"cv": cv, "random_state": seed, **(head_params or {}).get(name, {})} for name in labels}
-    model = TriageModel.fit(docs, labels, head_params=params)
+    from classifier.features import TextFeaturizer
+    from classifier.model import TriageModel
+
+    featurizer = TextFeaturizer(**(featurizer_params or {}))
+    model = TriageModel.fit(docs, labels, featurizer=featurizer, head_params=params)
     first = next(iter(labels))
     config = base_config or TriageConfig(head=first, urgency_head="")
     config = replace(config, head=first, reject_below=round(model.heads[first].reject_threshold_, 4))
@@ -233,4 +323,9 @@ def train(
 def save(model: TriageModel, config: TriageConfig, path: Path | str, report: dict[str, Any] | None = None) -> Path:
     """Write a model directory with its manifest (checksums, versions, metrics)."""
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    return persist.save_model(model, config, path, {**model.metadata, "created": created, "cv_report": report or {}})
+    from classifier.lean import export_lean
+
+    metadata = {**model.metadata, "created": created, "cv_report": report or {}}
+    if getattr(model.featurizer, "semantic_", None) is not None:  # the lean form has no semantic block yet
+        return persist.save_model(model, config, path, metadata)
+    return persist.save_model(model, config, path, metadata, write_extra=lambda tmp: export_lean(model, tmp))
