@@ -96,21 +96,12 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[tuple[Path, str, bool]]:
 
 
 def _folder_files(folder: Path) -> Iterator[tuple[Path, str, bool]]:
-    """Files below ``folder`` as ``readers._read_folder`` visits them; unreadable ones keep their place."""
-    from classifier.readers import social
+    """Files below ``folder`` as the local reader visits them; unreadable ones keep their place."""
+    from classifier.readers import folder_files
 
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    names = {path: path.relative_to(folder).as_posix() for path in files}
-    roots = social.twitter_roots(names.values())
-    for path in files:
-        name = names[path]
-        if any(part.startswith(".") for part in name.split("/")):
-            continue
-        role = social.export_role(name, roots)
-        if role == "skip":
-            continue
+    for path, fmt in folder_files(folder):
         try:
-            fmt = {"twitter_dm": "twitter", "facebook": "facebook"}.get(role or "") or detect_format(path)
+            fmt = fmt or detect_format(path)
         except InputError as exc:
             fmt = "error:" + str(exc)
         yield path, fmt, True

@@ -163,10 +163,12 @@ def _read_twitter_file(path: Path) -> Iterator[Message]:
     )
 
 
-def _read_folder(folder: Path, columns: Columns) -> Iterator[Message]:
-    """Every file below ``folder`` (sorted, hidden ones skipped); an unreadable file is one error row.
+def folder_files(folder: Path) -> Iterator[tuple[Path, str | None]]:
+    """The files below ``folder`` that hold messages, sorted, each with its format if the
+    folder's layout decides it (Twitter archive, Facebook export), else None.
 
-    Inside a Twitter archive or a Facebook export only the message files are read.
+    Hidden files are skipped; inside a Twitter archive or a Facebook export only the
+    message files count. The local reader and the Dask planner walk folders alike.
     """
     from classifier.readers import social
 
@@ -178,10 +180,14 @@ def _read_folder(folder: Path, columns: Columns) -> Iterator[Message]:
         if any(part.startswith(".") for part in name.split("/")):
             continue
         role = social.export_role(name, roots)
-        if role == "skip":
-            continue
+        if role != "skip":
+            yield path, {"twitter_dm": "twitter", "facebook": "facebook"}.get(role or "")
+
+
+def _read_folder(folder: Path, columns: Columns) -> Iterator[Message]:
+    """Every message file below ``folder``; an unreadable file is one error row."""
+    for path, fmt in folder_files(folder):
         try:
-            fmt = {"twitter_dm": "twitter", "facebook": "facebook"}.get(role or "")
             yield from read_path(path, columns, fmt=fmt)
         except InputError as exc:
             yield Message(id=str(path), source=str(path), error=str(exc))
