@@ -98,6 +98,9 @@ def classify(
     partitions: Annotated[
         int | None, typer.Option("--partitions", min=1, help="Dask: target number of partitions.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the local engine (rows stay in order).")
+    ] = 1,
 ) -> None:
     """Classify every message of an inbox export: one output row per message."""
     if engine != "local":
@@ -121,7 +124,8 @@ def classify(
             progress = _progress()
             writer = RowWriter(output, triage.columns, fingerprint=fingerprint, resume=resume)
             with writer:
-                for rows in triage.classify_messages(read_inputs(inputs, columns), skip=writer.skip):
+                messages = read_inputs(inputs, columns)
+                for rows in triage.classify_messages(messages, skip=writer.skip, jobs=jobs):
                     writer.write(rows)
                     progress.update(len(rows))
                     for row in rows:
@@ -251,6 +255,14 @@ def train(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address (default: 2 local workers).")
     ] = None,
+    balanced: Annotated[
+        list[str],
+        typer.Option(
+            "--balanced",
+            help="Label column whose classes get balanced weights, so rare classes (e.g. 'critical') are found "
+            "more often; repeatable.",
+        ),
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
     semantic_weight: Annotated[
         float,
         typer.Option(
@@ -276,6 +288,7 @@ def train(
             seed=seed,
             cv=cv,
             featurizer_params={"semantic_weight": semantic_weight},
+            head_params={name: {"class_weight": "balanced"} for name in balanced},
         )
         typer.echo(format_report(report, decision))
         api.save(model, decision, output, report)

@@ -45,23 +45,33 @@ class Triage:
         return output_columns(self.model.head_names)
 
     def classify_messages(
-        self, messages: Iterable[Message], *, chunk_size: int = 512, skip: int = 0
+        self, messages: Iterable[Message], *, chunk_size: int = 512, skip: int = 0, jobs: int = 1
     ) -> Iterator[list[dict[str, Any]]]:
         """Classify a stream of messages, yielding output rows chunk by chunk (constant memory).
 
         ``skip`` drops the first messages after thread positions are counted, so a resumed
         run (which skips what an interrupted one already wrote) gives the same rows.
+        ``jobs`` > 1 classifies chunks in that many worker processes, rows still in order.
         """
+        chunks = self._chunks(messages, chunk_size, skip)
+        if jobs > 1:
+            yield from _classify_in_parallel(self, chunks, jobs)
+        else:
+            for chunk in chunks:
+                yield self._classify_chunk(chunk)
+
+    @staticmethod
+    def _chunks(messages: Iterable[Message], chunk_size: int, skip: int) -> Iterator[list[Message]]:
         chunk: list[Message] = []
         for number, message in enumerate(assign_thread_positions(messages)):
             if number < skip:
                 continue
             chunk.append(message)
             if len(chunk) >= chunk_size:
-                yield self._classify_chunk(chunk)
+                yield chunk
                 chunk = []
         if chunk:
-            yield self._classify_chunk(chunk)
+            yield chunk
 
     def classify_texts(self, texts: Sequence[str], *, channel: str = "unknown") -> list[dict[str, Any]]:
         """Classify plain strings; one row per string."""
@@ -120,6 +130,37 @@ class Triage:
             action=decision.action, queue=decision.queue, reply=reply, status="ok", error="; ".join(message.warnings)
         )
         return {column: row[column] for column in self.columns}
+
+
+_WORKER: Triage | None = None  # the model of a worker process, set once by _start_worker
+
+
+def _start_worker(triage: Triage) -> None:
+    global _WORKER
+    _WORKER = triage
+
+
+def _classify_in_worker(chunk: list[Message]) -> list[dict[str, Any]]:
+    assert _WORKER is not None
+    return _WORKER._classify_chunk(chunk)
+
+
+def _classify_in_parallel(triage: Triage, chunks: Iterable[list[Message]], jobs: int) -> Iterator[list[dict[str, Any]]]:
+    """Chunks classified by ``jobs`` processes, at most two chunks each in flight, yielded in input order."""
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(triage,))
+    pending: deque[Future[list[dict[str, Any]]]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(_classify_in_worker, chunk))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def to_doc(message: Message) -> Doc:
@@ -281,6 +322,9 @@ def train(
                 f"label '{name}': class '{classes[counts.argmin()]}' has only {counts.min()} row; "
                 "need at least 2 per class"
             )
+    unknown = sorted(set(head_params or {}) - set(labels))
+    if unknown:
+        raise InputError(f"--balanced {unknown[0]}: not a label column (labels: {', '.join(labels)})")
     messages = [normalize_message(m) for m in records_to_messages(texts, channels)]
     docs = [to_doc(m) for m in messages]
     params = {name: {"cv": cv, "random_state": seed, **(head_params or {}).get(name, {})} for name in labels}

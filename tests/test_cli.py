@@ -137,3 +137,10 @@ def test_bad_input_exits_1_with_one_line(tmp_path: Path, args: list[str], messag
 def test_usage_error_exits_1_through_the_console_entry_point() -> None:
     result = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "train"], capture_output=True, text=True)
     assert result.returncode == 1 and result.stderr.startswith("triage: error:")
+
+
+def test_classify_with_two_jobs_gives_the_same_rows(small_model: Path, small_corpus: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert run("classify", small_corpus, "-m", small_model, "-o", one).exit_code == 0
+    assert run("classify", small_corpus, "-m", small_model, "-o", two, "--jobs", "2").exit_code == 0
+    assert one.read_bytes() == two.read_bytes()

@@ -109,3 +109,11 @@ def test_reject_threshold_sends_unfamiliar_messages_to_review(triage) -> None:
     head = triage.model.heads["topic"]
     share = (head.cv_proba_.max(axis=1) < head.reject_threshold_).mean()
     assert share <= 0.06  # about reject_rate (5%) of in-scope held-out messages
+
+
+def test_parallel_classification_keeps_order_and_rows(triage, small_corpus: Path) -> None:
+    from classifier.readers import read_path
+
+    serial = [r for rows in triage.classify_messages(read_path(small_corpus), chunk_size=40) for r in rows]
+    parallel = [r for rows in triage.classify_messages(read_path(small_corpus), chunk_size=40, jobs=2) for r in rows]
+    assert len(serial) > 200 and parallel == serial
