@@ -109,6 +109,7 @@ def classify(
         return
     from classifier import api
     from classifier.readers import Columns, check_inputs, read_inputs
+    from classifier.resume import classify_fingerprint
     from classifier.writers import RowWriter, output_format
 
     writer = None
@@ -119,7 +120,7 @@ def classify(
             columns = Columns(text=text_column, subject=subject_column, id=id_column, channel=channel_column)
             fingerprint = None
             if output is not None and output_format(output) != "parquet" and (resume or "-" not in inputs):
-                fingerprint = _classify_fingerprint(inputs, model, config, columns, triage.columns, output)
+                fingerprint = classify_fingerprint(inputs, model, config, columns, triage.columns, output)
             counts = {"ok": 0, "error": 0, "review": 0}
             progress = _progress()
             writer = RowWriter(output, triage.columns, fingerprint=fingerprint, resume=resume)
@@ -181,28 +182,6 @@ def _interrupted_line(writer, output: Path | None) -> str:
         )
     where = f"nothing written to {output}" if output else "output is incomplete"
     return f"triage: interrupted after {writer.rows_written:,} rows; {where}"
-
-
-def _classify_fingerprint(inputs, model, config, columns, out_columns, output) -> dict:
-    """What decides a classify run's output, so --resume can refuse changed inputs, model or options."""
-    from dataclasses import asdict
-
-    from classifier import persist
-    from classifier.resume import run_fingerprint
-
-    model_dir = Path(model) if model is not None else persist.DEFAULT_MODEL_DIR
-    model_files = {
-        name: persist.sha256_file(model_dir / name)
-        for name in (persist.MODEL_FILE, persist.CONFIG_FILE)
-        if (model_dir / name).is_file()
-    }
-    options = {
-        "columns": asdict(columns),
-        "config": persist.sha256_file(config) if config is not None and config.is_file() else None,
-        "output_columns": list(out_columns),
-        "format": output.suffix.lower(),
-    }
-    return run_fingerprint([str(i) for i in inputs], model_files, options)
 
 
 @contextmanager

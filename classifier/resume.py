@@ -109,3 +109,26 @@ def explain_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> str | No
         if old[name] != new[name]:
             return f"input {name} changed (size or modification time)"
     return "the input list changed (order)"
+
+
+def classify_fingerprint(
+    inputs: list[str], model: Path | None, config: Path | None, columns: Any, out_columns: list[str], output: Path
+) -> dict[str, Any]:
+    """What decides a classify run's output, so --resume can refuse changed inputs, model or options."""
+    from dataclasses import asdict
+
+    from classifier import persist
+
+    model_dir = Path(model) if model is not None else persist.DEFAULT_MODEL_DIR
+    model_files = {
+        name: persist.sha256_file(model_dir / name)
+        for name in (persist.MODEL_FILE, persist.CONFIG_FILE)
+        if (model_dir / name).is_file()
+    }
+    options = {
+        "columns": asdict(columns),
+        "config": persist.sha256_file(config) if config is not None and config.is_file() else None,
+        "output_columns": list(out_columns),
+        "format": output.suffix.lower(),
+    }
+    return run_fingerprint([str(i) for i in inputs], model_files, options)
