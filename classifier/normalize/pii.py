@@ -64,28 +64,38 @@ _SIGNOFF_NAME_RE = re.compile(
 )
 
 
+_DIGIT_RE = re.compile(r"\d")
+
+
+def _has_digit(text: str) -> bool:
+    """Cheap gate: number patterns cannot match text without a digit."""
+    return _DIGIT_RE.search(text) is not None
+
+
 def mask_emails(text: str) -> str:
     """Replace e-mail addresses with ``<EMAIL>``."""
-    return _EMAIL_RE.sub(EMAIL_TOKEN, text)
+    return _EMAIL_RE.sub(EMAIL_TOKEN, text) if "@" in text else text
 
 
 def mask_urls(text: str) -> str:
     """Replace links with ``<URL>``: tracking links and query strings carry personal data."""
-    return _URL_RE.sub(URL_TOKEN, text)
+    return _URL_RE.sub(URL_TOKEN, text) if "://" in text or "www." in text.lower() else text
 
 
 def mask_ibans(text: str) -> str:
     """Replace IBANs with ``<IBAN>``."""
-    return _IBAN_RE.sub(IBAN_TOKEN, text)
+    return _IBAN_RE.sub(IBAN_TOKEN, text) if _has_digit(text) else text
 
 
 def mask_card_numbers(text: str) -> str:
     """Replace payment card numbers with ``<CARD>``."""
-    return _CARD_RE.sub(CARD_TOKEN, text)
+    return _CARD_RE.sub(CARD_TOKEN, text) if _has_digit(text) else text
 
 
 def mask_phone_numbers(text: str) -> str:
     """Replace phone numbers with ``<PHONE>``; dates and amounts do not match (no leading 0/+)."""
+    if not _has_digit(text):
+        return text
     return _PHONE_RE.sub(
         lambda m: PHONE_TOKEN if sum(c.isdigit() for c in m.group()) >= 7 else m.group(),
         text,
@@ -94,6 +104,8 @@ def mask_phone_numbers(text: str) -> str:
 
 def mask_ids(text: str) -> str:
     """Replace order, customer, contract and tracking numbers with ``<ID>``, keeping the keyword."""
+    if not _has_digit(text):  # every pattern below needs a digit; most social posts have none
+        return text
     text = _KEYWORD_ID_RE.sub(
         lambda m: m.group(1) + ID_TOKEN if any(c.isdigit() for c in m.group(2)) else m.group(),
         text,

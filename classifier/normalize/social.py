@@ -15,12 +15,12 @@ _ELONGATION_RE = re.compile(r"([^\W\d_])\1{2,}|([!?.])\2{3,}")
 
 def replace_mentions(text: str) -> str:
     """Replace @handles with one token: who was tagged says little about the topic."""
-    return _MENTION_RE.sub(MENTION_TOKEN, text)
+    return _MENTION_RE.sub(MENTION_TOKEN, text) if "@" in text else text
 
 
 def split_hashtags(text: str) -> str:
     """Turn ``#NeverAgainDHL`` into ``Never Again DHL`` so its words count as words."""
-    return _HASHTAG_RE.sub(lambda m: _CAMEL_RE.sub(" ", m.group(1)), text)
+    return _HASHTAG_RE.sub(lambda m: _CAMEL_RE.sub(" ", m.group(1)), text) if "#" in text else text
 
 
 def squeeze_elongations(text: str) -> str:
