@@ -35,6 +35,13 @@ class Message:
     language: str = ""
     steps: list[str] = field(default_factory=list)
 
+    @classmethod
+    def unreadable(cls, id: str, source: str, position: str, reason: str, *, channel: str = "unknown") -> Message:
+        """A message that could not be read: its row is still written, ``error`` saying where and why."""
+        message = cls(id=id, channel=channel, source=source, position=position)
+        message.error = f"{message.where}: {reason}"
+        return message
+
     @property
     def where(self) -> str:
         """Human-readable location for error messages: ``inbox.mbox, message 12``."""

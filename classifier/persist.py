@@ -49,10 +49,11 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, block_size: int = 1 << 20) -> str:
+    """SHA-256 of a file, read in blocks (larger blocks mean fewer GIL hand-overs in a thread)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(block_size), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -147,22 +148,13 @@ def verify_files(path: Path, manifest: dict[str, Any], names: Iterable[str]) -> 
         if not (path / name).is_file():
             raise ModelError(f"{path / name}: missing from the model directory")
     with ThreadPoolExecutor(max_workers=min(4, len(names) or 1)) as pool:
-        digests = dict(zip(names, pool.map(lambda n: _sha256_big_blocks(path / n), names), strict=True))
+        digests = dict(zip(names, pool.map(lambda n: sha256_file(path / n, 1 << 24), names), strict=True))
     for name in names:
         if manifest.get("files", {}).get(name) != digests[name]:
             raise ModelError(
                 f"{path / name}: checksum does not match the manifest; the file was changed "
                 "after training (retrain, or pass --trust-model if you changed it yourself)"
             )
-
-
-def _sha256_big_blocks(path: Path) -> str:
-    """``sha256_file`` reading 16 MB at a time: fewer GIL hand-overs when hashing in a thread."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_model(path: Path | str | None = None, *, trust: bool = False) -> tuple[Any, TriageConfig, dict[str, Any]]:

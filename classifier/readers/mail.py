@@ -312,16 +312,11 @@ def parse_email_bytes(data: bytes, *, source: str, position: str, max_depth: int
     stops a batch of thousands.
     """
     fallback_id = f"{source}#{position}" if position else source
-    where = f"{source}, {position}" if position else source
     try:
         data = bytes(data).replace(b"\x00", b"")
         if not data.strip():
-            return Message(
-                id=fallback_id,
-                channel="email",
-                source=source,
-                position=position,
-                error=f"{where}: empty e-mail; nothing to classify",
+            return Message.unreadable(
+                fallback_id, source, position, "empty e-mail; nothing to classify", channel="email"
             )
         msg = email.message_from_bytes(data, policy=compat32)
         head = _headers(msg)
@@ -351,21 +346,14 @@ def parse_email_bytes(data: bytes, *, source: str, position: str, max_depth: int
             warnings=warnings,
         )
     except RecursionError:
-        return Message(
-            id=fallback_id,
-            channel="email",
-            source=source,
-            position=position,
-            error=f"{where}: MIME parts nested hundreds of levels deep; the parser gives up on this e-mail",
-        )
+        reason = "MIME parts nested hundreds of levels deep; the parser gives up on this e-mail"
+        return Message.unreadable(fallback_id, source, position, reason, channel="email")
     except Exception as exc:  # one broken mail must never stop the batch
-        return Message(
-            id=fallback_id,
-            channel="email",
-            source=source,
-            position=position,
-            error=f"{where}: cannot parse e-mail ({type(exc).__name__}: {exc})"[:300],
+        message = Message.unreadable(
+            fallback_id, source, position, f"cannot parse e-mail ({type(exc).__name__}: {exc})", channel="email"
         )
+        message.error = message.error[:300]  # exception texts can quote the message
+        return message
 
 
 def _unescape_from(line: bytes) -> bytes:

@@ -60,33 +60,22 @@ def _header(msg: Any, name: str) -> str:
 
 def parse_msg_bytes(data: bytes | str, *, source: str, position: str = "") -> Message:
     """Parse one .msg (raw bytes or a path) into a Message; never raises."""
-    where = f"{source}, {position}" if position else source
     fallback = f"{source}#{position}" if position else source
     try:
         import extract_msg
     except ImportError:
-        return Message(id=fallback, channel="email", source=source, position=position,
-                       error=f"{where}: reading .msg needs extract-msg; pip install extract-msg")  # fmt: skip
+        reason = "reading .msg needs extract-msg; pip install extract-msg"
+        return Message.unreadable(fallback, source, position, reason, channel="email")
     try:
         msg = extract_msg.openMsg(data, delayAttachments=False)
     except Exception as exc:  # extract-msg/olefile raise many types for damaged files
-        return Message(
-            id=fallback,
-            channel="email",
-            source=source,
-            position=position,
-            error=f"{where}: not a readable Outlook .msg file ({type(exc).__name__}: {str(exc)[:80]})",
-        )
+        reason = f"not a readable Outlook .msg file ({type(exc).__name__}: {str(exc)[:80]})"
+        return Message.unreadable(fallback, source, position, reason, channel="email")
     try:
         return _message(msg, source, position, fallback)
     except Exception as exc:  # one broken mail must never stop the batch
-        return Message(
-            id=fallback,
-            channel="email",
-            source=source,
-            position=position,
-            error=f"{where}: cannot read Outlook message ({type(exc).__name__}: {str(exc)[:80]})",
-        )
+        reason = f"cannot read Outlook message ({type(exc).__name__}: {str(exc)[:80]})"
+        return Message.unreadable(fallback, source, position, reason, channel="email")
     finally:
         msg.close()
 

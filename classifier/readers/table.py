@@ -229,12 +229,7 @@ def read_csv(stream: BinaryIO, source: str, columns: Columns, delimiter: str | N
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Message(
-                id=str(number),
-                source=source,
-                position=f"row {number}",
-                error=f"{source}, row {number}: malformed CSV ({exc})",
-            )
+            yield Message.unreadable(str(number), source, f"row {number}", f"malformed CSV ({exc})")
             continue
         if not values:
             number -= 1
@@ -263,12 +258,7 @@ def read_jsonl(stream: BinaryIO, source: str, columns: Columns) -> Iterator[Mess
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
-            yield Message(
-                id=str(number),
-                source=source,
-                position=f"line {number}",
-                error=f"{source}, line {number}: malformed JSON ({str(exc)[:80]})",
-            )
+            yield Message.unreadable(str(number), source, f"line {number}", f"malformed JSON ({str(exc)[:80]})")
             continue
         if mapper is None:
             mapper = RowMapper(row.keys(), columns, source)
@@ -297,12 +287,7 @@ def _read_records(records: Iterable[Any], source: str, columns: Columns) -> Iter
     mapper: RowMapper | None = None
     for number, row in enumerate(records, start=1):
         if not isinstance(row, dict):
-            yield Message(
-                id=str(number),
-                source=source,
-                position=f"record {number}",
-                error=f"{source}, record {number}: not an object",
-            )
+            yield Message.unreadable(str(number), source, f"record {number}", "not an object")
             continue
         if mapper is None:
             mapper = RowMapper(row.keys(), columns, source)
