@@ -47,12 +47,12 @@ LabelOption = Annotated[
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a TriageError into one line on stderr and exit code 1; anything else is a bug."""
-    from classifier.errors import TriageError
+    from classifier.errors import TriageError, one_line
 
     try:
         yield
     except TriageError as exc:
-        typer.echo(f"triage: error: {exc}", err=True)
+        typer.echo(f"triage: error: {one_line(str(exc))}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -369,13 +369,11 @@ def normalize(
     text_column: TextColumn = None,
 ) -> None:
     """Show exactly what the classifier sees of each message."""
-    from classifier.normalize import normalize_message
+    from classifier.normalize import normalize_stream
     from classifier.readers import Columns, read_inputs
 
     with _user_errors():
-        for message in read_inputs(paths, Columns(text=text_column)):
-            if not message.error:
-                normalize_message(message, keep_pii=keep_pii)
+        for message in normalize_stream(read_inputs(paths, Columns(text=text_column)), keep_pii=keep_pii):
             if as_jsonl:
                 record = {
                     "source": message.source,

@@ -150,9 +150,7 @@ def compare_training(files: int, seed: int = 0) -> None:
     dask_model, _, _ = train_dask([str(work)], heads, channel_column="channel")
     t2 = time.perf_counter()
     messages = api.records_to_messages(test["text"].tolist(), test["channel"].tolist())
-    from classifier.normalize import normalize_message
-
-    docs = [api.to_doc(normalize_message(m)) for m in messages]
+    docs = [api.to_doc(m) for m in api.normalize_all(messages)]
     print(f"train rows={len(train):,} held-out rows={len(test):,} ({files} Parquet files for Dask)")
     for name, model, seconds in (("in-memory", memory_model, t1 - t0), ("dask-incremental", dask_model, t2 - t1)):
         predicted = model.predict(docs)

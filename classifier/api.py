@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from classifier import persist
 from classifier.config import TriageConfig, load_config
-from classifier.errors import InputError, TriageError, snippet
+from classifier.errors import InputError, TriageError
 from classifier.message import Message
-from classifier.normalize import clean_text, normalize_message
+from classifier.normalize import clean_text, normalize_messages
 from classifier.replies import render_reply
 from classifier.routing import decide
 from classifier.signals import Doc
@@ -83,15 +83,7 @@ class Triage:
         return self.classify_texts([text], channel=channel)[0]
 
     def _classify_chunk(self, chunk: list[Message]) -> list[dict[str, Any]]:
-        ready: list[Message] = []
-        for message in chunk:
-            if message.error:
-                continue
-            try:
-                normalize_message(message, max_chars=self.config.max_chars)
-                ready.append(message)
-            except Exception as exc:  # one bad message must never stop the batch
-                message.error = f"{message.where}: cannot normalize ({exc.__class__.__name__}: {snippet(str(exc), 80)})"
+        ready = normalize_messages([m for m in chunk if not m.error], max_chars=self.config.max_chars)
         predictions = self.model.predict([to_doc(m) for m in ready]) if ready else {}
         index = {id(m): i for i, m in enumerate(ready)}
         return [self._row(m, predictions, index.get(id(m))) for m in chunk]
@@ -263,6 +255,14 @@ def score(
 # --- training -----------------------------------------------------------------------------------
 
 
+def normalize_all(messages: list[Message]) -> list[Message]:
+    """Normalize training rows; unlike classification, a row that fails stops training (its labels would shift)."""
+    ready = normalize_messages(messages)
+    if len(ready) != len(messages):
+        raise InputError(next(m.error for m in messages if m.error))
+    return ready
+
+
 def records_to_messages(texts: Sequence[Any], channels: Sequence[Any] | None = None) -> list[Message]:
     """Messages for training rows; empty texts are rejected with their row number."""
     out = []
@@ -325,7 +325,7 @@ def train(
     unknown = sorted(set(head_params or {}) - set(labels))
     if unknown:
         raise InputError(f"--balanced {unknown[0]}: not a label column (labels: {', '.join(labels)})")
-    messages = [normalize_message(m) for m in records_to_messages(texts, channels)]
+    messages = normalize_all(records_to_messages(texts, channels))
     docs = [to_doc(m) for m in messages]
     params = {name: {"cv": cv, "random_state": seed, **(head_params or {}).get(name, {})} for name in labels}
     from classifier.features import TextFeaturizer

@@ -27,3 +27,8 @@ def snippet(text: str, limit: int = 40) -> str:
     """Shorten customer text for an error message, so logs never hold it in full."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(text: str) -> str:
+    """An error message safe for a terminal: one line, control characters (e.g. from binary input) as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))

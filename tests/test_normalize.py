@@ -156,3 +156,63 @@ def test_clean_text_never_grows_social_text(raw: str) -> None:
 @given(st.emails())
 def test_no_address_survives_masking(address: str) -> None:
     assert address not in clean_text(f"Bitte an {address} antworten", "chat")
+
+
+def _corpus_texts() -> list[str]:
+    import csv
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parent.parent / "corpora" / "inquiries"
+    return [row["text"] for path in sorted(corpus.glob("*.csv")) for row in csv.DictReader(path.open(encoding="utf-8"))]
+
+
+def test_batch_language_scores_match_py3langid_and_do_not_depend_on_the_batch() -> None:
+    import numpy as np
+
+    from classifier.normalize.lang import _identifier, _scorer
+
+    texts = [*_corpus_texts()[::7], "Ça marche très bien, merci!", "Dziękuję bardzo", "ok", "🙂", ""]
+    scorer = _scorer()
+    batch = scorer.probabilities(texts)  # lockstep walk of the whole batch
+    alone = np.vstack([scorer.probabilities([t]) for t in texts])  # py3langid's own walk, text by text
+    assert np.array_equal(batch, alone)
+    reference = np.array([[dict(_identifier().rank(t))[lang] for lang in scorer.labels] for t in texts])
+    np.testing.assert_allclose(batch, reference, atol=1e-5)
+
+
+def test_detect_languages_equals_detect_language_on_the_corpus() -> None:
+    from classifier.normalize.lang import detect_languages
+
+    texts = _corpus_texts()
+    assert detect_languages(texts) == [detect_language(t) for t in texts]
+
+
+_MOJIBAKE_ALPHABET = "abcXYZ .,?!\n-äöüßÄÖÜéèàáâÃÂÎÐ€œŠš¢£Ÿž\xa0\xad®©°·»–—´×²³ØÙ√≈‚ÄóвЂВГРСβΒΓΞΟā│┌▀\x80\x9f’”“„«µ"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_MOJIBAKE_ALPHABET, max_size=40), st.integers(0, 30), st.integers(0, 30))
+def test_windowed_mojibake_check_equals_ftfy(core: str, before: int, after: int) -> None:
+    import ftfy.badness
+
+    sample = "x" * before + core + " y" * after
+    assert text.looks_like_mojibake(sample) == ftfy.badness.is_bad(sample)
+
+
+def test_normalize_messages_marks_a_failing_message_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import normalize
+    from classifier.message import Message
+
+    real = normalize.clean_text
+
+    def fragile(raw: str, *args, **kwargs) -> str:
+        if "BOOM" in raw:
+            raise ValueError("cannot cope")
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(normalize, "clean_text", fragile)
+    messages = [Message(id=str(i), text=t) for i, t in enumerate(["Wo ist mein Paket?", "BOOM", "Where is my parcel?"])]
+    ready = normalize.normalize_messages(messages)
+    assert [m.id for m in ready] == ["0", "2"]
+    assert [m.language for m in ready] == ["de", "en"]
+    assert "cannot normalize (ValueError: cannot cope)" in messages[1].error

@@ -81,8 +81,7 @@ def featurize_table(
     path: str, fmt: str, text_column: str, label_columns: list[str], channel_column: str | None, n_features: int
 ) -> tuple[sp.csr_matrix, dict[str, np.ndarray]]:
     """Hashed features and labels of one labeled table (runs on a worker)."""
-    from classifier.api import records_to_messages, to_doc
-    from classifier.normalize import normalize_message
+    from classifier.api import normalize_all, records_to_messages, to_doc
     from classifier.readers.table import read_frame
 
     frame = read_frame(Path(path), fmt)
@@ -92,7 +91,7 @@ def featurize_table(
     texts = frame[text_column].astype(str).where(frame[text_column].notna(), "").tolist()
     channels = frame[channel_column].astype(str).tolist() if channel_column else None
     try:
-        messages = [normalize_message(m) for m in records_to_messages(texts, channels)]
+        messages = normalize_all(records_to_messages(texts, channels))
     except InputError as exc:
         raise InputError(f"{path}, {exc}") from None
     labels = {c: frame[c].astype(str).str.strip().to_numpy() for c in label_columns}

@@ -7,11 +7,12 @@ handles (``text``, ``mail``, ``social``, ``pii``). A pipeline is a tuple of step
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from classifier.errors import snippet
 from classifier.message import CHANNELS, Message
 from classifier.normalize import mail, pii, social, text
-from classifier.normalize.lang import detect_language
+from classifier.normalize.lang import detect_language, detect_languages
 
 Step = Callable[[str], str]
 
@@ -94,8 +95,8 @@ def clean_text(
     return apply_steps(value, (text.collapse_whitespace,), steps)
 
 
-def normalize_message(message: Message, *, keep_pii: bool = False, max_chars: int = 1_000_000) -> Message:
-    """Fill ``clean``, ``language`` and ``steps`` of a message read from a source."""
+def _clean_message(message: Message, keep_pii: bool, max_chars: int) -> None:
+    """Fill ``clean`` and ``steps`` (everything but the language)."""
     message.channel = normalize_channel(message.channel)
     raw = message.text
     if len(raw) > max_chars:
@@ -112,5 +113,45 @@ def normalize_message(message: Message, *, keep_pii: bool = False, max_chars: in
         subject = clean_text(message.subject, "chat", keep_pii=keep_pii)
         body = f"{subject}\n{body}" if body else subject
     message.clean = body
-    message.language = detect_language(body)
+
+
+def normalize_message(message: Message, *, keep_pii: bool = False, max_chars: int = 1_000_000) -> Message:
+    """Fill ``clean``, ``language`` and ``steps`` of a message read from a source."""
+    _clean_message(message, keep_pii, max_chars)
+    message.language = detect_language(message.clean)
     return message
+
+
+def normalize_messages(
+    messages: Sequence[Message], *, keep_pii: bool = False, max_chars: int = 1_000_000
+) -> list[Message]:
+    """:func:`normalize_message` for a batch, with one language-identification pass for all of it.
+
+    A message whose cleaning raises gets ``error`` set (with its position) and no language;
+    the rest of the batch goes on. Returns the messages that were normalized.
+    """
+    ready: list[Message] = []
+    for message in messages:
+        try:
+            _clean_message(message, keep_pii, max_chars)
+            ready.append(message)
+        except Exception as exc:  # one bad message must never stop the batch
+            message.error = f"{message.where}: cannot normalize ({exc.__class__.__name__}: {snippet(str(exc), 80)})"
+    for message, language in zip(ready, detect_languages([m.clean for m in ready]), strict=True):
+        message.language = language
+    return ready
+
+
+def normalize_stream(
+    messages: Iterable[Message], *, keep_pii: bool = False, chunk_size: int = 256
+) -> Iterator[Message]:
+    """Every message of a stream, in order, the readable ones normalized in batches of ``chunk_size``."""
+    chunk: list[Message] = []
+    for message in messages:
+        chunk.append(message)
+        if len(chunk) >= chunk_size:
+            normalize_messages([m for m in chunk if not m.error], keep_pii=keep_pii)
+            yield from chunk
+            chunk = []
+    normalize_messages([m for m in chunk if not m.error], keep_pii=keep_pii)
+    yield from chunk
