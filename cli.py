@@ -248,15 +248,25 @@ def train(
             "--semantic-weight", min=0.0, help="Weight of the static multilingual word vectors (0: off; try 1)."
         ),
     ] = 0.0,
+    min_recall: Annotated[
+        list[str],
+        typer.Option(
+            "--min-recall",
+            metavar="HEAD:CLASS=R",
+            help="Catch at least this share of a class that must not be missed (e.g. urgency:critical=0.92): "
+            "it wins whenever its probability reaches a floor learned from cross-validation; repeatable.",
+        ),
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
     """Train a model from labeled messages; prints cross-validated scores, then writes the model."""
     if engine != "local":
         _train_engine(engine, data, label, output, text_column, channel_column, config, seed, scheduler)
         return
     from classifier import api
-    from classifier.training import base_config_for, format_report, load_training_data
+    from classifier.training import base_config_for, format_report, head_params_from_options, load_training_data
 
     with _user_errors():
+        head_params = head_params_from_options(balanced, min_recall)
         texts, labels, channels = load_training_data(data, text_column, label, channel_column)
         base = base_config_for(labels, config)
         model, decision, report = api.train(
@@ -267,7 +277,7 @@ def train(
             seed=seed,
             cv=cv,
             featurizer_params={"semantic_weight": semantic_weight},
-            head_params={name: {"class_weight": "balanced"} for name in balanced},
+            head_params=head_params,
         )
         typer.echo(format_report(report, decision))
         api.save(model, decision, output, report)

@@ -324,7 +324,11 @@ def train(
             )
     unknown = sorted(set(head_params or {}) - set(labels))
     if unknown:
-        raise InputError(f"--balanced {unknown[0]}: not a label column (labels: {', '.join(labels)})")
+        raise InputError(f"--balanced/--min-recall {unknown[0]}: not a label column (labels: {', '.join(labels)})")
+    for name, params in (head_params or {}).items():
+        missing = sorted(set(params.get("min_recall") or {}) - set(np.asarray(labels[name], dtype=str)))
+        if missing:
+            raise InputError(f"--min-recall {name}:{missing[0]}: label '{name}' has no class '{missing[0]}'")
     messages = normalize_all(records_to_messages(texts, channels))
     docs = [to_doc(m) for m in messages]
     params = {name: {"cv": cv, "random_state": seed, **(head_params or {}).get(name, {})} for name in labels}
@@ -340,14 +344,18 @@ def train(
         config = replace(config, urgency_head="")
     report: dict[str, Any] = {"rows": n, "heads": {}}
     for name, head in model.heads.items():
-        report["heads"][name] = head_report(np.asarray(labels[name], dtype=str), head.classes_, head.cv_proba_)
+        report["heads"][name] = head_report(
+            np.asarray(labels[name], dtype=str), head.classes_, head.cv_proba_, head.class_floors_
+        )
+        for k, floor in head.class_floors_:
+            report["heads"][name]["per_class"][str(head.classes_[k])]["floor"] = round(floor, 4)
     urgency = model.heads.get(config.urgency_head)
     config, auto = choose_auto_answer_thresholds(
         config,
         np.asarray(labels[first], dtype=str),
         model.heads[first].classes_,
         model.heads[first].cv_proba_,
-        urgency.classes_[urgency.cv_proba_.argmax(axis=1)] if urgency is not None else None,
+        urgency.classes_[urgency.pick(urgency.cv_proba_)] if urgency is not None else None,
         target=auto_answer_precision,
     )
     report["auto_answer"] = auto

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -9,11 +10,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from classifier.config import TopicRule, TriageConfig
+from classifier.priority import Floor, pick
 
 
-def head_report(y_true: np.ndarray, classes: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
+def head_report(
+    y_true: np.ndarray, classes: np.ndarray, proba: np.ndarray, floors: Sequence[Floor] = ()
+) -> dict[str, Any]:
     """Accuracy, macro/micro F1 and per-class precision/recall/F1 of one head's predictions."""
-    y_pred = classes[proba.argmax(axis=1)]
+    y_pred = classes[pick(proba, floors)]
     return metrics_report(y_true, y_pred, proba.max(axis=1))
 
 

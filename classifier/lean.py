@@ -28,14 +28,14 @@ import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from classifier import persist
+from classifier import persist, priority
 from classifier.errors import ModelError
 from classifier.signals import PLACEHOLDER_RE, SIGNAL_NAMES, Doc, signals
 
@@ -683,6 +683,7 @@ class LeanHead:
     svm_intercept: np.ndarray
     cal_coef: np.ndarray
     cal_intercept: np.ndarray
+    floors: list[tuple[int, float]] = field(default_factory=list)  # min_recall classes, see classifier.priority
 
     def predict_proba(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from SVM scores, as ``LogisticRegression.predict_proba``."""
@@ -737,6 +738,7 @@ class LeanModel:
                 svm_intercept=np.asarray(head["svm_intercept"], dtype=np.float64),
                 cal_coef=np.asarray(head["cal_coef"], dtype=np.float64),
                 cal_intercept=np.asarray(head["cal_intercept"], dtype=np.float64),
+                floors=[(int(k), float(floor)) for k, floor in head.get("floors", [])],
             )
             for head in spec["heads"]
         }
@@ -778,7 +780,7 @@ class LeanModel:
         """Predict every head for a batch of docs."""
         out = {}
         for name, proba in self.predict_proba(docs).items():
-            best = proba.argmax(axis=1)
+            best = priority.pick(proba, self.heads[name].floors)
             classes = self.heads[name].classes
             out[name] = HeadPrediction(
                 labels=[classes[i] for i in best.tolist()], confidences=proba[np.arange(len(best)), best].tolist()
@@ -812,6 +814,7 @@ def export_lean(model: Any, directory: Path | str) -> list[str]:
                 "svm_intercept": np.asarray(head.svm_.intercept_, dtype=np.float64).tolist(),
                 "cal_coef": np.asarray(head.calibrator_.coef_, dtype=np.float64).tolist(),
                 "cal_intercept": np.asarray(head.calibrator_.intercept_, dtype=np.float64).tolist(),
+                "floors": [[int(k), float(floor)] for k, floor in getattr(head, "class_floors_", [])],
             }
         )
     spec = {"format": LEAN_FORMAT, "blocks": blocks, "heads": heads, "metadata": {"heads": list(model.heads)}}

@@ -18,6 +18,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from classifier import priority
 from classifier.features import Doc, TextFeaturizer
 
 
@@ -42,6 +43,10 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold scores; reduced when a class is smaller.
     reject_rate : float
         Share of in-scope held-out messages allowed below the rejection threshold.
+    min_recall : dict of {class: float} or None
+        Recall to guarantee for classes that must not be missed (e.g. ``{"critical": 0.92}``):
+        the fit learns ``class_floors_``, the probability at which such a class wins over
+        the argmax, from the out-of-fold probabilities (see :mod:`classifier.priority`).
     random_state : int
         Seed of the fold split and the SVM, for reproducible models.
     n_jobs : int or None
@@ -56,6 +61,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = None,
         cv: int = 5,
         reject_rate: float = 0.05,
+        min_recall: dict[str, float] | None = None,
         random_state: int = 0,
         n_jobs: int | None = None,
     ) -> None:
@@ -63,6 +69,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.cv = cv
         self.reject_rate = reject_rate
+        self.min_recall = min_recall
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -88,6 +95,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             self.calibrator_ = self._calibrator().fit(scores, y_index)
             cv_proba = self.calibrator_.predict_proba(scores)
         self.cv_proba_ = cv_proba.astype(np.float32)
+        self.class_floors_ = self._class_floors(cv_proba, y_index)
         self.reject_threshold_ = float(np.quantile(cv_proba.max(axis=1), self.reject_rate))
         self.svm_ = svm.fit(X, y_index)
         return self
@@ -104,13 +112,30 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         return self.calibrator_.predict_proba(scores)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Calibrated log-odds (two classes) or log-probabilities, consistent with ``predict``."""
+        """Calibrated log-odds (two classes) or log-probabilities; ``predict`` is their argmax, floors aside."""
         log_proba = np.log(np.clip(self.predict_proba(X), 1e-12, 1.0))
         return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[self.pick(proba)]
+
+    def pick(self, proba: np.ndarray) -> np.ndarray:
+        """Class index per row of ``proba``: the argmax, unless a ``min_recall`` class reaches its floor."""
+        return priority.pick(proba, getattr(self, "class_floors_", ()))
+
+    def _class_floors(self, cv_proba: np.ndarray, y_index: np.ndarray) -> list[tuple[int, float]]:
+        floors = []
+        for name, target in (self.min_recall or {}).items():
+            if str(name) not in {str(c) for c in self.classes_}:
+                raise ValueError(f"min_recall: no class {name!r} (classes: {', '.join(map(str, self.classes_))})")
+            if not 0.0 < target <= 1.0:
+                raise ValueError(f"min_recall for {name!r} must be in (0, 1], got {target!r}")
+            k = [str(c) for c in self.classes_].index(str(name))
+            floor = priority.floor_for_recall(cv_proba, y_index, k, target)
+            if floor is not None:
+                floors.append((k, floor))
+        return floors
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -176,7 +201,7 @@ class TriageModel:
         out = {}
         for name, head in self.heads.items():
             proba = head.predict_proba(X)
-            best = proba.argmax(axis=1)
+            best = priority.pick(proba, getattr(head, "class_floors_", ()))  # any sklearn classifier may be a head
             out[name] = HeadPrediction(
                 labels=head.classes_[best].tolist(), confidences=proba[np.arange(len(best)), best].tolist()
             )

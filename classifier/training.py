@@ -92,6 +92,22 @@ def base_config_for(labels: dict[str, list[str]], config_path: Path | None) -> T
     return TriageConfig(head=first, urgency_head=urgency, topics=MappingProxyType(topics))
 
 
+def head_params_from_options(balanced: list[str], min_recall: list[str]) -> dict[str, dict[str, Any]]:
+    """Per-head estimator parameters from ``--balanced HEAD`` and ``--min-recall HEAD:CLASS=R``."""
+    params: dict[str, dict[str, Any]] = {name: {"class_weight": "balanced"} for name in balanced}
+    for option in min_recall:
+        head, _, rest = option.partition(":")
+        label, _, value = rest.partition("=")
+        try:
+            target = float(value)
+        except ValueError:
+            target = -1.0
+        if not head or not label or not 0.0 < target <= 1.0:
+            raise InputError(f"--min-recall {option}: expected HEAD:CLASS=R, R in (0, 1], e.g. urgency:critical=0.9")
+        params.setdefault(head, {}).setdefault("min_recall", {})[label] = target
+    return params
+
+
 def format_report(report: dict[str, Any], config: TriageConfig) -> str:
     """The train command's summary: rows, classes, cross-validated scores per head."""
     lines = [f"rows: {report['rows']:,}  (scores: {_folds_note()})"]
@@ -103,6 +119,12 @@ def format_report(report: dict[str, Any], config: TriageConfig) -> str:
         lines.append(f"  {'class':<20}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
         for label, m in head["per_class"].items():
             lines.append(f"  {label:<20}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}")
+        for label, m in head["per_class"].items():
+            if "floor" in m:
+                lines.append(
+                    f"  {label} wins from probability {m['floor']:.3f} on (--min-recall; the floor was chosen on "
+                    "these same out-of-fold predictions, so its recall here is optimistic)"
+                )
     auto = report.get("auto_answer", {})
     lines.append(f"\nreview below confidence {config.reject_below:.3f}: {report.get('review_rate', 0):.1%} of messages")
     if auto.get("per_class"):

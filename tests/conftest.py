@@ -28,6 +28,10 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# as models/default is built: balanced urgency weights and a floor for critical
+SMALL_MODEL_HEAD_PARAMS = {"urgency": {"class_weight": "balanced", "min_recall": {"critical": 0.97}}}
+
+
 @pytest.fixture(scope="session")
 def small_model(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model directory trained on ``small_corpus`` with the default decision config."""
@@ -35,7 +39,14 @@ def small_model(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from classifier.training import base_config_for, load_training_data
 
     texts, labels, channels = load_training_data([small_corpus], "text", ["topic", "urgency"], None)
-    model, config, report = api.train(texts, labels, channels=channels, base_config=base_config_for(labels, None), cv=3)
+    model, config, report = api.train(
+        texts,
+        labels,
+        channels=channels,
+        base_config=base_config_for(labels, None),
+        cv=3,
+        head_params=SMALL_MODEL_HEAD_PARAMS,
+    )
     out = tmp_path_factory.mktemp("models") / "small"
     api.save(model, config, out, report)
     return out

@@ -206,6 +206,34 @@ CASES: dict[str, Case] = {
     "train missing label column": lambda t, m: Outcome(
         ["train", str(labeled(t / "l.csv", 20)), "--label", "urgency", "-o", str(t / "m")], None, "'urgency'"
     ),
+    "train --min-recall without a value": lambda t, m: Outcome(
+        [
+            "train",
+            str(labeled(t / "mr.csv", 20)),
+            "--label",
+            "topic",
+            "--min-recall",
+            "topic:billing",
+            "-o",
+            str(t / "m"),
+        ],
+        None,
+        "HEAD:CLASS=R",
+    ),
+    "train --min-recall for a class the label lacks": lambda t, m: Outcome(
+        [
+            "train",
+            str(labeled(t / "mc.csv", 20)),
+            "--label",
+            "topic",
+            "--min-recall",
+            "topic:fraud=0.9",
+            "-o",
+            str(t / "m"),
+        ],
+        None,
+        "no class 'fraud'",
+    ),
     "train corrupt parquet": lambda t, m: Outcome(
         ["train", str(_write(t / "x.parquet", b"PAR1" + os.urandom(500))), "--label", "topic", "-o", str(t / "m")],
         None,
@@ -434,11 +462,16 @@ def test_errors_never_print_a_message_in_full(make_args, small_model: Path, tmp_
 
 def test_same_data_and_seed_give_the_same_manifest(small_corpus: Path, small_model: Path, tmp_path: Path) -> None:
     """The conftest model retrained with the same data and seed: only the timestamp may differ."""
+    from conftest import SMALL_MODEL_HEAD_PARAMS
+
     from classifier import api
     from classifier.training import base_config_for, load_training_data
 
     texts, labels, channels = load_training_data([small_corpus], "text", ["topic", "urgency"], None)
-    model, config, report = api.train(texts, labels, channels=channels, base_config=base_config_for(labels, None), cv=3)
+    base = base_config_for(labels, None)
+    model, config, report = api.train(
+        texts, labels, channels=channels, base_config=base, cv=3, head_params=SMALL_MODEL_HEAD_PARAMS
+    )
     api.save(model, config, tmp_path / "again", report)
     first = json.loads((small_model / "manifest.json").read_text(encoding="utf-8"))
     second = json.loads((tmp_path / "again" / "manifest.json").read_text(encoding="utf-8"))

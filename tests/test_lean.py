@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, corpus_frame
 
-from classifier import api, persist
+from classifier import api, persist, priority
 from classifier.errors import ModelError
 from classifier.lean import LeanModel, LeanTokenizer, char_wb_ngrams, reduce_lemma_table
 from classifier.message import Message
@@ -57,6 +57,13 @@ def test_lean_probabilities_equal_the_full_pipeline_on_the_corpus(models, corpus
         assert lean.heads[name].classes == head.classes_.tolist()
         assert np.abs(lean_proba[name] - expected).max() < 1e-6, name
         assert (lean_proba[name].argmax(axis=1) == expected.argmax(axis=1)).all(), name
+        assert lean.heads[name].floors == head.class_floors_, name
+        assert (priority.pick(lean_proba[name], lean.heads[name].floors) == head.pick(expected)).all(), name
+
+
+def test_the_small_model_has_a_floor_to_check(models):
+    full, _ = models
+    assert full.heads["urgency"].class_floors_, "the fixture's urgency head should learn a critical floor"
 
 
 def test_lean_predict_has_the_full_predict_structure(models, corpus_docs):

@@ -117,3 +117,36 @@ def test_parallel_classification_keeps_order_and_rows(triage, small_corpus: Path
     serial = [r for rows in triage.classify_messages(read_path(small_corpus), chunk_size=40) for r in rows]
     parallel = [r for rows in triage.classify_messages(read_path(small_corpus), chunk_size=40, jobs=2) for r in rows]
     assert len(serial) > 200 and parallel == serial
+
+
+def test_floor_for_recall_is_the_highest_floor_that_reaches_the_target() -> None:
+    import numpy as np
+
+    from classifier.priority import floor_for_recall, pick
+
+    # class 1 rows: two already won by argmax, three missed with p(1) = 0.4, 0.3, 0.1
+    proba = np.array([[0.2, 0.8], [0.4, 0.6], [0.6, 0.4], [0.7, 0.3], [0.9, 0.1], [0.9, 0.1]])
+    y = np.array([1, 1, 1, 1, 1, 0])
+    assert floor_for_recall(proba, y, 1, 0.4) is None  # argmax already finds 2 of 5
+    assert floor_for_recall(proba, y, 1, 0.6) == 0.4
+    assert floor_for_recall(proba, y, 1, 0.8) == 0.3
+    assert pick(proba, [(1, 0.3)]).tolist() == [1, 1, 1, 1, 0, 0]
+
+
+def test_min_recall_learns_a_floor_that_predict_applies() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = np.where(X[:, 0] + rng.normal(scale=1.5, size=300) > 1.4, "rare", "common")
+    plain = CalibratedLinearClassifier(cv=3).fit(X, y)
+    floored = CalibratedLinearClassifier(cv=3, min_recall={"rare": 0.9}).fit(X, y)
+    assert plain.class_floors_ == [] and len(floored.class_floors_) == 1
+    k, floor = floored.class_floors_[0]
+    cv_pred = floored.classes_[floored.pick(floored.cv_proba_)]
+    assert np.mean(cv_pred[y == "rare"] == "rare") >= 0.9
+    assert np.mean(plain.classes_[plain.cv_proba_.argmax(axis=1)][y == "rare"] == "rare") < 0.9
+    proba = floored.predict_proba(X)
+    assert (floored.predict(X)[proba[:, k] >= floor] == "rare").all()
+    with pytest.raises(ValueError, match="no class 'missing'"):
+        CalibratedLinearClassifier(cv=3, min_recall={"missing": 0.9}).fit(X, y)
