@@ -257,6 +257,13 @@ def train(
             "it wins whenever its probability reaches a floor learned from cross-validation; repeatable.",
         ),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    tune: Annotated[
+        bool,
+        typer.Option("--tune", help="Search each head's C and class weights by cross-validation (see --tune-budget)."),
+    ] = False,
+    tune_budget: Annotated[
+        float, typer.Option("--tune-budget", min=1.0, help="Seconds --tune may spend, shared by the heads.")
+    ] = 600.0,
 ) -> None:
     """Train a model from labeled messages; prints cross-validated scores, then writes the model."""
     if engine != "local":
@@ -278,6 +285,7 @@ def train(
             cv=cv,
             featurizer_params={"semantic_weight": semantic_weight},
             head_params=head_params,
+            tune_seconds=tune_budget if tune else None,
         )
         typer.echo(format_report(report, decision))
         api.save(model, decision, output, report)

@@ -296,11 +296,13 @@ def train(
     auto_answer_precision: float = 0.95,
     head_params: dict[str, dict[str, Any]] | None = None,
     featurizer_params: dict[str, Any] | None = None,
+    tune_seconds: float | None = None,
 ) -> tuple[TriageModel, TriageConfig, dict[str, Any]]:
     """Fit a model with one head per label column; return it, its decision config and a CV report.
 
     ``featurizer_params`` go to :class:`~classifier.features.TextFeaturizer` (for example
     ``{"semantic_weight": 1.0}`` adds the static multilingual word vectors).
+    ``tune_seconds`` searches each head's C and class weights within that time budget.
     """
     import numpy as np
 
@@ -336,13 +338,16 @@ def train(
     from classifier.model import TriageModel
 
     featurizer = TextFeaturizer(**(featurizer_params or {}))
-    model = TriageModel.fit(docs, labels, featurizer=featurizer, head_params=params)
+    model = TriageModel.fit(docs, labels, featurizer=featurizer, head_params=params, tune_seconds=tune_seconds)
+    tuning = model.metadata.get("tuning")
     first = next(iter(labels))
     config = base_config or TriageConfig(head=first, urgency_head="")
     config = replace(config, head=first, reject_below=round(model.heads[first].reject_threshold_, 4))
     if config.urgency_head not in labels:
         config = replace(config, urgency_head="")
     report: dict[str, Any] = {"rows": n, "heads": {}}
+    if tuning:
+        report["tuning"] = tuning
     for name, head in model.heads.items():
         report["heads"][name] = head_report(
             np.asarray(labels[name], dtype=str), head.classes_, head.cv_proba_, head.class_floors_

@@ -6,6 +6,7 @@ One :class:`CalibratedLinearClassifier` per label column sits on the shared
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,16 +185,34 @@ class TriageModel:
         featurizer: TextFeaturizer | None = None,
         head: CalibratedLinearClassifier | None = None,
         head_params: dict[str, dict[str, Any]] | None = None,
+        tune_seconds: float | None = None,
     ) -> TriageModel:
-        """Fit the featurizer once and one head per label column."""
+        """Fit the featurizer once and one head per label column.
+
+        ``tune_seconds`` searches each head's C and class weights by cross-validation
+        (:mod:`classifier.tuning`) within that budget, shared by the heads; the trials
+        land in ``metadata["tuning"]``.
+        """
         featurizer = clone(featurizer) if featurizer is not None else TextFeaturizer()
         X = featurizer.fit_transform(docs)
-        heads = {}
-        for name, y in labels.items():
+        heads: dict[str, Any] = {}
+        tuning: dict[str, list[dict[str, Any]]] = {}
+        start = time.monotonic()
+        for i, (name, y) in enumerate(labels.items()):
+            y = np.asarray(y, dtype=object).astype(str)
+            if tune_seconds is not None:
+                from classifier.tuning import tune_head
+
+                deadline = start + tune_seconds * (i + 1) / len(
+                    labels
+                )  # each head gets its share, unused time passes on
+                heads[name], trials = tune_head(X, y, (head_params or {}).get(name, {}), deadline)
+                tuning[name] = [t.as_dict() for t in trials]
+                continue
             estimator = clone(head) if head is not None else CalibratedLinearClassifier()
             estimator.set_params(**(head_params or {}).get(name, {}))
-            heads[name] = estimator.fit(X, np.asarray(y, dtype=object).astype(str))
-        return cls(featurizer=featurizer, heads=heads)
+            heads[name] = estimator.fit(X, y)
+        return cls(featurizer=featurizer, heads=heads, metadata={"tuning": tuning} if tuning else {})
 
     def predict(self, docs: Sequence[Doc]) -> dict[str, HeadPrediction]:
         """Predict every head for a batch of docs."""

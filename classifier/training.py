@@ -45,7 +45,7 @@ def load_training_data(
     """Texts, labels per head and channels from one or more labeled tables, checked row by row."""
     import pandas as pd
 
-    from classifier.readers.table import read_frame
+    from classifier.readers.table import read_frame, show_header
 
     if not label_columns:
         raise InputError("no label column given; pass --label COLUMN (repeat for several heads)")
@@ -54,7 +54,7 @@ def load_training_data(
         frame = read_frame(path, fmt)
         for column in [text_column, *label_columns, *([channel_column] if channel_column else [])]:
             if column not in frame.columns:
-                shown = ", ".join(map(str, frame.columns[:15]))
+                shown = show_header(list(map(str, frame.columns)))
                 raise InputError(f"{path}: no column '{column}' (columns: {shown})")
         frame = frame.assign(_source=str(path), _row=np.arange(1, len(frame) + 1))
         frames.append(frame)
@@ -125,6 +125,13 @@ def format_report(report: dict[str, Any], config: TriageConfig) -> str:
                     f"  {label} wins from probability {m['floor']:.3f} on (--min-recall; the floor was chosen on "
                     "these same out-of-fold predictions, so its recall here is optimistic)"
                 )
+    for name, trials in report.get("tuning", {}).items():
+        best = max(trials, key=lambda t: t["macro_f1"])
+        lines.append(
+            f"\n--tune {name}: {len(trials)} settings tried, best macro-F1 {best['macro_f1']:.3f} with {best['params']}"
+        )
+        lines.extend(f"  {t['params']}  macro-F1 {t['macro_f1']:.3f}  ({t['seconds']:.0f} s)" for t in trials)
+        lines.append("  (the winner was picked on these out-of-fold predictions, so its scores above are optimistic)")
     auto = report.get("auto_answer", {})
     lines.append(f"\nreview below confidence {config.reject_below:.3f}: {report.get('review_rate', 0):.1%} of messages")
     if auto.get("per_class"):

@@ -82,12 +82,12 @@ def featurize_table(
 ) -> tuple[sp.csr_matrix, dict[str, np.ndarray]]:
     """Hashed features and labels of one labeled table (runs on a worker)."""
     from classifier.api import normalize_all, records_to_messages, to_doc
-    from classifier.readers.table import read_frame
+    from classifier.readers.table import read_frame, show_header
 
     frame = read_frame(Path(path), fmt)
     for column in [text_column, *label_columns, *([channel_column] if channel_column else [])]:
         if column not in frame.columns:
-            raise InputError(f"{path}: no column '{column}' (columns: {', '.join(map(str, frame.columns[:15]))})")
+            raise InputError(f"{path}: no column '{column}' (columns: {show_header(list(map(str, frame.columns)))})")
     texts = frame[text_column].astype(str).where(frame[text_column].notna(), "").tolist()
     channels = frame[channel_column].astype(str).tolist() if channel_column else None
     try:

@@ -46,7 +46,7 @@ class Columns:
     channel: str | None = None
 
 
-def _show_header(header: list[str]) -> str:
+def show_header(header: list[str]) -> str:
     """Column names for an error message, each cut short: a file without a header row
     would otherwise print its first message as the "columns"."""
     return ", ".join(snippet(h, 24) for h in header[:15]) + (" ..." if len(header) > 15 else "")
@@ -58,7 +58,7 @@ def _pick(
     header = list(header)
     if wanted is not None:
         if wanted not in header:
-            shown = _show_header(header)
+            shown = show_header(header)
             raise InputError(f"{source}: no column '{wanted}' (columns: {shown}); pass {flag}")
         return wanted
     lowered = {h.strip().lower(): h for h in header}
@@ -66,7 +66,7 @@ def _pick(
         if name in lowered:
             return lowered[name]
     if required:
-        shown = _show_header(header)
+        shown = show_header(header)
         raise InputError(f"{source}: no text column found (columns: {shown}); pass --text-column")
     return None
 
