@@ -193,7 +193,7 @@ def bench_memory(model_dir: Path, sizes: list[int], workdir: Path) -> None:
     texts, _ = corpus_texts_and_topics()
     rng = random.Random(0)
     print("\n== memory: triage classify on generated CSVs (corpus texts, shuffled, repeated)")
-    print(f"{'rows':>10} {'peak RSS':>10} {'seconds':>9} {'ms/row':>8}")
+    print(f"{'rows':>10} {'peak RSS':>10} {'seconds':>9} {'ms/row':>8} {'rows out':>10}")
     for size in sizes:
         path, out_path = workdir / f"rows_{size}.csv", workdir / f"rows_{size}.out.csv"
         write_csv(path, [rng.choice(texts) for _ in range(size)], channel="email")
@@ -203,7 +203,12 @@ def bench_memory(model_dir: Path, sizes: list[int], workdir: Path) -> None:
             print(f"{size:>10,} failed: {out.stderr.strip().splitlines()[-1:]}")
             continue
         seconds, rss_kb = out.stdout.split()
-        print(f"{size:>10,} {int(rss_kb) / 1024:>8.0f} MB {float(seconds):>9.1f} {1000 * float(seconds) / size:>8.3f}")
+        with out_path.open(encoding="utf-8", newline="") as handle:
+            rows_out = sum(1 for _ in csv.reader(handle)) - 1  # replies span lines: count records, not lines
+        print(
+            f"{size:>10,} {int(rss_kb) / 1024:>8.0f} MB {float(seconds):>9.1f} {1000 * float(seconds) / size:>8.3f}"
+            f" {rows_out:>10,}"
+        )
         path.unlink()
         out_path.unlink(missing_ok=True)
 
