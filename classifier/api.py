@@ -191,6 +191,11 @@ def load(model_dir: Path | str | None = None, *, config_path: Path | str | None 
     model, config, manifest = persist.load_model(model_dir, trust=trust)
     if not isinstance(model, TriageModel):
         raise TriageError(f"{model_dir or persist.DEFAULT_MODEL_DIR}: not a triage model")
+    from classifier.normalize.lang import IDENTIFIER_FILE, use_identifier_file
+
+    identifier = Path(model_dir or persist.DEFAULT_MODEL_DIR) / IDENTIFIER_FILE
+    if identifier.is_file():  # checksummed with the model; memory-mapped instead of py3langid's xz (0.5 s)
+        use_identifier_file(identifier)
     if config_path is not None:
         override = load_config(config_path)
         config = replace(override, reject_below=override.reject_below or config.reject_below)

@@ -248,7 +248,7 @@ class _Walk:
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
         self.plain: list[str] = []
-        self.html: list[str] = []
+        self.html: list[EmailMessage] = []  # decoded only when there is no plain text
         self.attachments: list[str] = []
         self.forwarded: list[tuple[EmailMessage, int]] = []  # (mail, index of its attachments entry)
         self.warnings: list[str] = []
@@ -279,7 +279,7 @@ class _Walk:
         if ctype == "text/plain":
             self.plain.append(_part_text(part, self.warnings))
         elif ctype == "text/html":
-            self.html.append(_part_text(part, self.warnings))
+            self.html.append(part)
         else:  # text/calendar, text/csv ...: content, but not the customer's words
             self.attachments.append(f"{_filename(part) or 'unnamed'} ({ctype})")
 
@@ -292,7 +292,7 @@ def _body(msg: EmailMessage, max_depth: int) -> tuple[str, bool, list[str], list
         walk.warnings.append(f"MIME parts nested deeper than {max_depth} levels were skipped")
     text, is_html = "\n\n".join(t for t in walk.plain if t.strip()), False
     if not text.strip() and walk.html:
-        text, is_html = "\n".join(walk.html), True
+        text, is_html = "\n".join(_part_text(part, walk.warnings) for part in walk.html), True
     if not text.strip() and walk.forwarded:
         inner, index = walk.forwarded[0]
         inner_text, inner_html, inner_attachments, inner_warnings = _body(inner, max_depth)
