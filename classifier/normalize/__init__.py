@@ -83,7 +83,27 @@ def clean_text(
     keep_pii: bool = False,
     steps: list[str] | None = None,
 ) -> str:
-    """Return the customer's newest words from one message body, PII masked unless ``keep_pii``."""
+    """Return the customer's newest words from one message body, PII masked unless ``keep_pii``.
+
+    Mojibake can hide behind the whitespace and markup that the later steps remove
+    (``"\xa0Â\x95"`` is only read as a broken ``"•"`` once the space is gone), so a
+    result that still looks like mojibake is cleaned again: the output is a fixed point.
+    """
+    value = _clean_once(raw, channel, is_html, keep_pii, steps)
+    for _ in range(_MAX_CLEAN_PASSES - 1):
+        if value.isascii() or not text.looks_like_mojibake(value):
+            break
+        again = _clean_once(value, channel, False, keep_pii, steps)
+        if again == value:
+            break
+        value = again
+    return value
+
+
+_MAX_CLEAN_PASSES = 3
+
+
+def _clean_once(raw: str, channel: str, is_html: bool, keep_pii: bool, steps: list[str] | None) -> str:
     value = apply_steps(raw, (text.remove_control_chars, text.fix_unicode), steps)
     if is_html or text.looks_like_html(value):
         value = apply_steps(value, (mail.strip_html_quotes, text.html_to_text), steps)

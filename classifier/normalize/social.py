@@ -8,7 +8,7 @@ MENTION_TOKEN = "@user"
 
 # Handles shorter than the token stay as they are, so the text never grows.
 _MENTION_RE = re.compile(r"(?<![\w@.])@(?!user\b)[A-Za-z0-9_]{4,30}\b")
-_HASHTAG_RE = re.compile(r"(?<![\w&])#([^\W\d_]\w*)")
+_HASHTAG_RE = re.compile(r"(?<![\w&#])#([^\W\d_]\w*)")  # "##x" is no hashtag: its second # stays
 _CAMEL_RE = re.compile(r"(?<=[a-zäöüß])(?=[A-ZÄÖÜ])|(?<=[A-Za-zÄÖÜäöüß])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 _ELONGATION_RE = re.compile(r"([^\W\d_])\1{2,}|([!?.])\2{3,}")
 

@@ -16,7 +16,9 @@ _HTML_HINT_RE = re.compile(r"<(?:html|body|div|p|br|table|span|font)\b", re.IGNO
 _FTFY_CONFIG = ftfy.TextFixerConfig(normalization="NFC", explain=False)
 
 
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+# ftfy's patterns are about single-byte code pages: every one needs a non-ASCII character of the
+# Basic Multilingual Plane, so emoji (U+10000 and up) are never the centre of a window
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f\U00010000-\U0010ffff]+")
 _MOJIBAKE_REACH = 8  # every sequence ftfy's badness regex matches has a non-ASCII character and <= 7 characters
 
 
