@@ -83,7 +83,7 @@ class Triage:
         return self.classify_texts([text], channel=channel)[0]
 
     def _classify_chunk(self, chunk: list[Message]) -> list[dict[str, Any]]:
-        ready = normalize_messages([m for m in chunk if not m.error], max_chars=self.config.max_chars)
+        ready = normalize_messages(chunk, max_chars=self.config.max_chars)
         predictions = self.model.predict([to_doc(m) for m in ready]) if ready else {}
         index = {id(m): i for i, m in enumerate(ready)}
         return [self._row(m, predictions, index.get(id(m))) for m in chunk]
@@ -193,9 +193,8 @@ def load(model_dir: Path | str | None = None, *, config_path: Path | str | None 
         raise TriageError(f"{model_dir or persist.DEFAULT_MODEL_DIR}: not a triage model")
     from classifier.normalize.lang import IDENTIFIER_FILE, use_identifier_file
 
-    identifier = Path(model_dir or persist.DEFAULT_MODEL_DIR) / IDENTIFIER_FILE
-    if identifier.is_file():  # checksummed with the model; memory-mapped instead of py3langid's xz (0.5 s)
-        use_identifier_file(identifier)
+    # checksummed with the model; memory-mapped instead of py3langid's xz (0.5 s); absent files fall back
+    use_identifier_file(Path(model_dir or persist.DEFAULT_MODEL_DIR) / IDENTIFIER_FILE)
     if config_path is not None:
         override = load_config(config_path)
         config = replace(override, reject_below=override.reject_below or config.reject_below)

@@ -127,12 +127,13 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _class_floors(self, cv_proba: np.ndarray, y_index: np.ndarray) -> list[tuple[int, float]]:
         floors = []
+        names = [str(c) for c in self.classes_]
         for name, target in (self.min_recall or {}).items():
-            if str(name) not in {str(c) for c in self.classes_}:
-                raise ValueError(f"min_recall: no class {name!r} (classes: {', '.join(map(str, self.classes_))})")
+            if str(name) not in names:
+                raise ValueError(f"min_recall: no class {name!r} (classes: {', '.join(names)})")
             if not 0.0 < target <= 1.0:
                 raise ValueError(f"min_recall for {name!r} must be in (0, 1], got {target!r}")
-            k = [str(c) for c in self.classes_].index(str(name))
+            k = names.index(str(name))
             floor = priority.floor_for_recall(cv_proba, y_index, k, target)
             if floor is not None:
                 floors.append((k, floor))

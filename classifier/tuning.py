@@ -47,6 +47,7 @@ def tune_head(
     The first candidate (the defaults) always runs, so there is always a model.
     """
     best: CalibratedLinearClassifier | None = None
+    best_score = -1.0
     trials: list[Trial] = []
     for params in candidates(fixed):
         if trials and time.monotonic() >= deadline:
@@ -55,8 +56,8 @@ def tune_head(
         head = CalibratedLinearClassifier(**params).fit(X, y)
         score = float(f1_score(y, head.classes_[head.pick(head.cv_proba_)], average="macro"))
         trials.append(Trial(_shown(params), score, time.monotonic() - start))
-        if best is None or score > max(t.macro_f1 for t in trials[:-1]):
-            best = head
+        if score > best_score:
+            best, best_score = head, score
     assert best is not None
     return best, trials
 

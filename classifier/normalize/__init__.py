@@ -75,6 +75,9 @@ def apply_steps(value: str, steps: Iterable[Step], changed: list[str] | None = N
     return value
 
 
+_MAX_CLEAN_PASSES = 3  # see clean_text: a result that still looks like mojibake is cleaned again
+
+
 def clean_text(
     raw: str,
     channel: str = "unknown",
@@ -98,9 +101,6 @@ def clean_text(
             break
         value = again
     return value
-
-
-_MAX_CLEAN_PASSES = 3
 
 
 def _clean_once(raw: str, channel: str, is_html: bool, keep_pii: bool, steps: list[str] | None) -> str:
@@ -147,11 +147,14 @@ def normalize_messages(
 ) -> list[Message]:
     """:func:`normalize_message` for a batch, with one language-identification pass for all of it.
 
-    A message whose cleaning raises gets ``error`` set (with its position) and no language;
+    Messages that already carry an ``error`` (unreadable at the source) are left as they are;
+    a message whose cleaning raises gets ``error`` set (with its position) and no language;
     the rest of the batch goes on. Returns the messages that were normalized.
     """
     ready: list[Message] = []
     for message in messages:
+        if message.error:
+            continue
         try:
             _clean_message(message, keep_pii, max_chars)
             ready.append(message)
@@ -170,8 +173,8 @@ def normalize_stream(
     for message in messages:
         chunk.append(message)
         if len(chunk) >= chunk_size:
-            normalize_messages([m for m in chunk if not m.error], keep_pii=keep_pii)
+            normalize_messages(chunk, keep_pii=keep_pii)
             yield from chunk
             chunk = []
-    normalize_messages([m for m in chunk if not m.error], keep_pii=keep_pii)
+    normalize_messages(chunk, keep_pii=keep_pii)
     yield from chunk

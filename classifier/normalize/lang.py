@@ -86,6 +86,7 @@ def use_identifier_file(path: Path | str) -> None:
     if _preferred_file[:1] != [path]:
         _preferred_file[:] = [path]
         _identifier.cache_clear()
+        _scorer.cache_clear()  # built on the identifier
 
 
 def _load_exported(path: Path):

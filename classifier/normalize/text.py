@@ -18,7 +18,7 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(normalization="NFC", explain=False)
 
 # ftfy's patterns are about single-byte code pages: every one needs a non-ASCII character of the
 # Basic Multilingual Plane, so emoji (U+10000 and up) are never the centre of a window
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f\U00010000-\U0010ffff]+")
+_BMP_NON_ASCII_RE = re.compile(r"[^\x00-\x7f\U00010000-\U0010ffff]+")
 _MOJIBAKE_REACH = 8  # every sequence ftfy's badness regex matches has a non-ASCII character and <= 7 characters
 
 
@@ -30,7 +30,7 @@ def looks_like_mojibake(text: str) -> bool:
     the whole text, at a fraction of the cost for mostly-ASCII mail.
     """
     windows: list[list[int]] = []
-    for run in _NON_ASCII_RE.finditer(text):
+    for run in _BMP_NON_ASCII_RE.finditer(text):
         start, end = max(0, run.start() - _MOJIBAKE_REACH), run.end() + _MOJIBAKE_REACH
         if windows and start <= windows[-1][1]:
             windows[-1][1] = end
