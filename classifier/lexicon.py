@@ -1,7 +1,7 @@
 """Urgency vocabulary, per language: words that make a message more pressing.
 
 Kept as data so that a new language is a new entry, not new code. Entries are
-regular expressions matched case-insensitively at word starts on the clean text.
+regular expressions in lowercase, matched at word starts on the lowercased clean text.
 """
 
 from __future__ import annotations

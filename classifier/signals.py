@@ -28,8 +28,26 @@ _EMOJI_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 _UPPER_WORD_RE = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
 
 
+def _word_start_pattern(words: tuple[str, ...]) -> str:
+    r"""``\b(?:a|b|...)`` with the terms grouped by first letter: the same matches, fewer branches tried.
+
+    Terms sharing a first letter keep their order, and terms with different ones cannot
+    match at the same place, so every match is the one the flat alternation finds.
+    """
+    if not all(w[:1].isalpha() and w[1:2] not in ("?", "*", "+", "{") for w in words):
+        return r"\b(?:" + "|".join(words) + ")"
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return r"\b(?:" + "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items()) + ")"
+
+
 def _compile_terms(terms: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
-    return {lang: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE) for lang, words in terms.items()}
+    """Term patterns for the lowercased text (``re.IGNORECASE`` makes every position 3x dearer)."""
+    for words in terms.values():
+        if any(w != w.lower() for w in words):
+            raise ValueError(f"urgency terms must be lowercase: {[w for w in words if w != w.lower()]}")
+    return {lang: re.compile(_word_start_pattern(words)) for lang, words in terms.items()}
 
 
 _CRITICAL_RE = _compile_terms(CRITICAL_TERMS)
@@ -45,17 +63,18 @@ SIGNAL_NAMES = (
 def signals(doc: Doc) -> list[float]:
     """Explicit cues for urgency that bag-of-words models miss, each scaled to [0, 1]."""
     text = doc.text
-    letters = [c for c in text if c.isalpha()]
-    upper = sum(c.isupper() for c in letters)
+    lowered = text.lower()
+    n_letters = sum(map(str.isalpha, text))
+    upper = sum(1 for c in filter(str.isupper, text) if c.isalpha())
     lang = doc.language if doc.language in _CRITICAL_RE else "en"
     channel = doc.channel if doc.channel in CHANNELS else "other"
     row = [
         min(text.count("!"), 5) / 5,
         min(text.count("?"), 5) / 5,
-        upper / len(letters) if len(letters) >= 10 else 0.0,
+        upper / n_letters if n_letters >= 10 else 0.0,
         float(len(_UPPER_WORD_RE.findall(PLACEHOLDER_RE.sub("", text))) >= 2),
-        min(len(_CRITICAL_RE[lang].findall(text)), 3) / 3,
-        min(len(_HIGH_RE[lang].findall(text)), 3) / 3,
+        min(len(_CRITICAL_RE[lang].findall(lowered)), 3) / 3,
+        min(len(_HIGH_RE[lang].findall(lowered)), 3) / 3,
         min(math.log1p(len(text)) / 8, 1.0),
         min(len(_EMOJI_RE.findall(text)), 3) / 3,
         min(doc.thread_position, 4) / 4,

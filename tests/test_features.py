@@ -40,3 +40,47 @@ def test_semantic_block_adds_dense_columns_and_links_languages() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     # "Paket" and "parcel" share no character, but their vectors agree more than "parcel" and "password".
     assert vectors[0] @ vectors[1] > vectors[1] @ vectors[2]
+
+
+def _lemmatize_whole_text(text: str, language: str) -> list[str]:
+    """The reference: spaCy's tokenizer over the whole text at once, no span cache."""
+    from classifier.features import _KEEP_PUNCT, _PLACEHOLDER_RE, _pipeline
+
+    nlp, table = _pipeline(language if language in ("de", "en") else "en")
+    text = _PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
+    return [
+        table.get(t.text, table.get(t.text.lower(), t.text)).lower()
+        for t in nlp.tokenizer(text)
+        if not (t.is_space or (t.is_punct and t.text not in _KEEP_PUNCT))
+    ]
+
+
+def test_cached_featurization_equals_sklearn_on_the_corpus(small_model) -> None:
+    """The span/word caches and the count shortcut give exactly what spaCy + TfidfVectorizer.transform give."""
+    from conftest import corpus_frame
+
+    from classifier import api
+    from classifier.features import char_wb_counts, fast_transform, word_ngram_counts
+    from classifier.message import Message
+    from classifier.normalize import normalize_messages
+    from classifier.persist import load_model
+
+    featurizer = load_model(small_model)[0].featurizer
+    frame = corpus_frame()
+    messages = [
+        Message(id=str(i), text=t, channel=c)
+        for i, (t, c) in enumerate(zip(frame["text"], frame["channel"], strict=True))
+    ]
+    docs = [api.to_doc(m) for m in normalize_messages(messages)]
+    tricky = ["e.g. a.m. :) U.S.A. 10€ co-op (test) «quoted» http://x.example/a?b=1 x@y.de", "  \t\n ", "ÄÖÜ ß ẞ İ ǅ"]
+    docs += [Doc(t, lang) for t in tricky for lang in ("de", "en")]
+    reference = [_lemmatize_whole_text(d.text, d.language) for d in docs]
+    assert [lemmatize(d.text, d.language) for d in docs] == reference
+    words, chars = featurizer.word_vectorizer_, featurizer.char_vectorizer_
+    lowered = [d.text.lower() for d in docs]
+    for vectorizer, counts, expected in (
+        (words, word_ngram_counts(words, reference), words.transform(reference)),
+        (chars, char_wb_counts(chars, lowered), chars.transform(lowered)),
+    ):
+        got = fast_transform(vectorizer, counts)
+        assert got.shape == expected.shape and (got != expected).nnz == 0
