@@ -99,8 +99,15 @@ def classify(
         int | None, typer.Option("--partitions", min=1, help="Dask: target number of partitions.")
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the local engine (rows stay in order).")
-    ] = 1,
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes for the local engine (rows stay in order); 0: one per core (at most 4) "
+            "for inputs over 4,096 messages, else none.",
+        ),
+    ] = 0,
 ) -> None:
     """Classify every message of an inbox export: one output row per message."""
     if engine != "local":

@@ -159,6 +159,8 @@ def sklearn_rate(texts: list[str]) -> float:
 
 
 def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
+    from classifier import api
+
     texts = real_short_texts(n)
     print(f"\n== batch: {n:,} short real messages (twcs inbound + GermEval dev, repeated)")
     if texts is None:
@@ -168,7 +170,8 @@ def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
     write_csv(source, texts)
     seconds = wall([*TRIAGE, "classify", str(source), "-m", str(model_dir), "-o", str(workdir / "batch.out.csv")])
     classify = n / seconds
-    print(f"triage classify, CSV in -> CSV out:   {classify:9,.0f} msgs/s  ({seconds:.1f} s, cold process included)")
+    print(f"triage classify, CSV in -> CSV out:   {classify:9,.0f} msgs/s  ({seconds:.1f} s, cold process included,")
+    print(f"                                      default --jobs: {api.auto_jobs()} workers on this machine)")
     reference = sklearn_rate(texts)
     print(f"sklearn reference pipeline predict:   {reference:9,.0f} msgs/s  (in memory)")
     fast = fasttext_rate(texts, workdir)
@@ -180,33 +183,64 @@ def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
 
 # --- memory -------------------------------------------------------------------------------------
 
-_RSS_WRAPPER = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants, in KiB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent's pid
+        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
 
 
-def bench_memory(model_dir: Path, sizes: list[int], workdir: Path) -> None:
-    """Peak RSS and time per row of `triage classify` on generated CSVs of growing size."""
+def run_measured(command: list[str]) -> tuple[float, int]:
+    """Seconds and peak resident memory (KiB) of a command with all its worker processes, sampled 5x a second."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss_kb(process.pid))
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise RuntimeError(process.stderr.read().decode(errors="replace").strip().splitlines()[-1:])
+    return seconds, peak
+
+
+def bench_memory(model_dir: Path, sizes: list[int], workdir: Path, jobs: int) -> None:
+    """Peak RSS (all processes together) and time per row of `triage classify` on generated CSVs of growing size."""
     texts, _ = corpus_texts_and_topics()
     rng = random.Random(0)
-    print("\n== memory: triage classify on generated CSVs (corpus texts, shuffled, repeated)")
+    print(f"\n== memory: triage classify --jobs {jobs} on generated CSVs (corpus texts, shuffled, repeated);")
+    print("   peak RSS is the sum over the main process and its workers")
     print(f"{'rows':>10} {'peak RSS':>10} {'seconds':>9} {'ms/row':>8} {'rows out':>10}")
     for size in sizes:
         path, out_path = workdir / f"rows_{size}.csv", workdir / f"rows_{size}.out.csv"
         write_csv(path, [rng.choice(texts) for _ in range(size)], channel="email")
-        command = [*TRIAGE, "classify", str(path), "-m", str(model_dir), "-o", str(out_path)]
-        out = subprocess.run([PYTHON, "-c", _RSS_WRAPPER, *command], capture_output=True, text=True, cwd=ROOT)
-        if out.returncode != 0:
-            print(f"{size:>10,} failed: {out.stderr.strip().splitlines()[-1:]}")
+        command = [*TRIAGE, "classify", str(path), "-m", str(model_dir), "-o", str(out_path), "--jobs", str(jobs)]
+        try:
+            seconds, rss_kb = run_measured(command)
+        except RuntimeError as exc:
+            print(f"{size:>10,} failed: {exc}")
             continue
-        seconds, rss_kb = out.stdout.split()
         with out_path.open(encoding="utf-8", newline="") as handle:
             rows_out = sum(1 for _ in csv.reader(handle)) - 1  # replies span lines: count records, not lines
         print(
-            f"{size:>10,} {int(rss_kb) / 1024:>8.0f} MB {float(seconds):>9.1f} {1000 * float(seconds) / size:>8.3f}"
+            f"{size:>10,} {rss_kb / 1024:>8.0f} MB {float(seconds):>9.1f} {1000 * float(seconds) / size:>8.3f}"
             f" {rows_out:>10,}"
         )
         path.unlink()
@@ -264,6 +298,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model directory (default: the shipped one, lean form added)")
     parser.add_argument("--runs", type=int, default=7, help="cold runs per command (default 7)")
     parser.add_argument("--n", type=int, default=80_000, help="messages for --batch (default 80000)")
+    parser.add_argument("--jobs", type=int, default=0, help="classify --jobs for --memory (default 0: automatic)")
     parser.add_argument("--sizes", default="100000,300000,1000000", help="rows for --memory, comma-separated")
     args = parser.parse_args()
     parts = [args.cold, args.batch, args.memory, args.train, args.profile]
@@ -278,7 +313,7 @@ def main() -> None:
         if args.batch or everything:
             bench_batch(model_dir, args.n, workdir)
         if args.memory or everything:
-            bench_memory(model_dir, [int(s) for s in args.sizes.split(",")], workdir)
+            bench_memory(model_dir, [int(s) for s in args.sizes.split(",")], workdir, args.jobs)
         if args.train or everything:
             bench_train(workdir)
         if args.profile:

@@ -6,9 +6,11 @@ The CLI is a thin layer over these functions; so are the tests.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +53,15 @@ class Triage:
 
         ``skip`` drops the first messages after thread positions are counted, so a resumed
         run (which skips what an interrupted one already wrote) gives the same rows.
-        ``jobs`` > 1 classifies chunks in that many worker processes, rows still in order.
+        ``jobs`` > 1 classifies chunks in that many worker processes, rows still in order;
+        ``jobs=0`` picks: in this process for small inputs, else one worker per core (see
+        :func:`auto_jobs`).
         """
         chunks = self._chunks(messages, chunk_size, skip)
+        if jobs == 0:
+            head = list(islice(chunks, AUTO_PARALLEL_CHUNKS))
+            jobs = auto_jobs() if len(head) == AUTO_PARALLEL_CHUNKS else 1
+            chunks = chain(head, chunks)
         if jobs > 1:
             yield from _classify_in_parallel(self, chunks, jobs)
         else:
@@ -122,6 +130,16 @@ class Triage:
             action=decision.action, queue=decision.queue, reply=reply, status="ok", error="; ".join(message.warnings)
         )
         return {column: row[column] for column in self.columns}
+
+
+AUTO_PARALLEL_CHUNKS = 8  # below 8 chunks (4,096 messages) starting workers costs about what they save
+AUTO_MAX_JOBS = 4  # each worker holds a copy of the model (~0.5 GB for the default one)
+
+
+def auto_jobs() -> int:
+    """Worker processes for a large input: one per usable core, at most ``AUTO_MAX_JOBS``."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, AUTO_MAX_JOBS))
 
 
 _WORKER: Triage | None = None  # the model of a worker process, set once by _start_worker
