@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
@@ -37,6 +36,7 @@ import numpy as np
 
 from classifier import persist, priority
 from classifier.errors import ModelError
+from classifier.regex_cache import dump_pattern, load_pattern
 from classifier.signals import PLACEHOLDER_RE, SIGNAL_NAMES, Doc, signals
 
 LEAN_FILE = persist.LEAN_FILE
@@ -61,46 +61,6 @@ class HeadPrediction:
 def is_punct(text: str) -> bool:
     """spaCy's ``Token.is_punct``: every character is in a Unicode punctuation category."""
     return all(unicodedata.category(c).startswith("P") for c in text)
-
-
-def dump_pattern(pattern: str) -> dict[str, Any]:
-    """The compiled form of a regex (``re._compiler.compile``'s input to ``_sre.compile``), to skip compiling.
-
-    spaCy's affix patterns take ~0.15 s per language to compile, a third of the budget
-    of a cold ``triage score``; the compiled code is small and loads instantly. It is
-    only used by the same Python minor version and ``_sre`` build (see :func:`load_pattern`).
-    """
-    import _sre
-    from re import _compiler, _parser
-
-    parsed = _parser.parse(pattern, 0)
-    indexgroup = [None] * parsed.state.groups
-    for name, i in parsed.state.groupdict.items():
-        indexgroup[i] = name
-    return {
-        "sre": [sys.version_info[0], sys.version_info[1], _sre.MAGIC, _sre.CODESIZE],
-        "flags": parsed.state.flags,
-        "code": _compiler._code(parsed, 0),
-        "groups": parsed.state.groups - 1,
-        "groupindex": dict(parsed.state.groupdict),
-        "indexgroup": indexgroup,
-    }
-
-
-def load_pattern(pattern: str, compiled: dict[str, Any] | None) -> re.Pattern[str]:
-    """``re.compile(pattern)``, from its dumped compiled form when this Python can use it."""
-    import _sre
-
-    if compiled is None or compiled["sre"] != [sys.version_info[0], sys.version_info[1], _sre.MAGIC, _sre.CODESIZE]:
-        return re.compile(pattern)
-    return _sre.compile(
-        pattern,
-        compiled["flags"],
-        compiled["code"],
-        compiled["groups"],
-        compiled["groupindex"],
-        tuple(compiled["indexgroup"]),
-    )
 
 
 class LeanTokenizer:
@@ -564,8 +524,8 @@ class WordBlock(Block):
             nlp, table = _pipeline(language)
             tokenizers[language] = LeanTokenizer.export(nlp.tokenizer)
             reduced = reduce_lemma_table(table, words)
-            if any("\t" in key for key in reduced):
-                raise ModelError(f"the {language} lemma table has a key with a tab; cannot export it")
+            if any("\t" in key or "\t" in lemma for key, lemma in reduced.items()):
+                raise ModelError(f"the {language} lemma table has an entry with a tab; cannot export it")
             files.save_lines(f"{name}.lemmas.{language}", [f"{k}\t{v}" for k, v in reduced.items()])
         files.save_array(f"{name}.idf", np.asarray(vectorizer.idf_, dtype=np.float32))
         files.save_lines(f"{name}.terms", vocabulary)
@@ -582,7 +542,12 @@ class WordBlock(Block):
         name = spec["name"]
 
         def load_table(language: str) -> dict[str, str]:
-            return dict(line.split("\t", 1) for line in files.lines(f"{name}.lemmas.{language}") if line)
+            # "key\tlemma" lines, neither part holding a tab or line break: one split for the whole table
+            lines = files.lines(f"{name}.lemmas.{language}")
+            cells = "\t".join(lines).split("\t") if lines else []
+            if len(cells) % 2:
+                raise ModelError(f"{files.directory}/lean.{name}.lemmas.{language}.txt: a line is not 'key<TAB>lemma'")
+            return dict(zip(cells[::2], cells[1::2], strict=True))
 
         lemmatizer = LeanLemmatizer(spec["tokenizers"], load_table)
         return cls(spec, files.lines(f"{name}.terms", spec["n_terms"]), files.array(f"{name}.idf"), lemmatizer)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
+from classifier import regex_cache
 from classifier.normalize.rules import da, de, en, es, fr, it, nl, pl, pt, sv
 
 __all__ = [
@@ -45,36 +46,36 @@ def _alternation(patterns: Iterable[str]) -> str:
 
 
 _FLAGS = re.IGNORECASE | re.UNICODE
-_REPLY_HEADER_RE = re.compile(_alternation(_merge("REPLY_HEADERS")), _FLAGS)
-_SEPARATOR_RE = re.compile(
+_REPLY_HEADER_RE = regex_cache.compile(_alternation(_merge("REPLY_HEADERS")), _FLAGS)
+_SEPARATOR_RE = regex_cache.compile(
     f"(?P<forward>{_alternation(_merge('FORWARD_HEADERS'))})|(?P<original>{_alternation(_merge('ORIGINAL_HEADERS'))})",
     _FLAGS,
 )
-_FIELD_RE = re.compile(
+_FIELD_RE = regex_cache.compile(
     r"[*\s]*(" + "|".join(re.escape(f) for f in _merge("FROM_FIELDS") + _merge("HEADER_FIELDS")) + r")\s?:",
     _FLAGS,
 )
 _FROM_FIELDS = frozenset(f.casefold() for f in _merge("FROM_FIELDS"))
 _WORD = r"(?:[A-ZÀ-Ý]\.|[^\s.?!:;,()<>]{1,25})"  # a word or an initial ("S.")
 _NAME = rf"{_WORD}(?:[ ,]{{1,3}}{_WORD}){{0,2}}"  # "John", "Anna Meyer", "S. Ott", "aus Berlin"
-_SIGNOFF_RE = re.compile(
+_SIGNOFF_RE = regex_cache.compile(
     rf"(?:{_alternation(_merge('SIGNOFFS'))})(?:[\s,.!:;-]+{_NAME})?[\s,.!:;-]*",
     _FLAGS,
 )
-_DEVICE_RE = re.compile(rf"(?:{_alternation(_merge('DEVICE_SIGNATURES'))})[\s.!]*", _FLAGS)
-_DISCLAIMER_RE = re.compile(_alternation(_merge("DISCLAIMERS")), _FLAGS)
-_BANNER_RE = re.compile(_alternation(_merge("BANNERS")), _FLAGS)
-_SIG_DASHES_RE = re.compile(r"--(?P<space> )?\s*")  # RFC 3676 "-- " signature separator; bare "--" too
-_ADDRESS_RE = re.compile(r"@|<[^<>]+>|\[mailto:")
-_RULE_LINE_RE = re.compile(r"[\s_=*~#-]*")  # "______", "-----", "***" drawn above a header or footer
-_EVIDENCE_RE = re.compile(r"@|\d{1,2}[:.]\d{2}|\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")
+_DEVICE_RE = regex_cache.compile(rf"(?:{_alternation(_merge('DEVICE_SIGNATURES'))})[\s.!]*", _FLAGS)
+_DISCLAIMER_RE = regex_cache.compile(_alternation(_merge("DISCLAIMERS")), _FLAGS)
+_BANNER_RE = regex_cache.compile(_alternation(_merge("BANNERS")), _FLAGS)
+_SIG_DASHES_RE = regex_cache.compile(r"--(?P<space> )?\s*")  # RFC 3676 "-- " signature separator; bare "--" too
+_ADDRESS_RE = regex_cache.compile(r"@|<[^<>]+>|\[mailto:")
+_RULE_LINE_RE = regex_cache.compile(r"[\s_=*~#-]*")  # "______", "-----", "***" drawn above a header or footer
+_EVIDENCE_RE = regex_cache.compile(r"@|\d{1,2}[:.]\d{2}|\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}")
 _NAME_WORD = r"[A-ZÀ-Ý](?:[^\W\d_]|['’.-]){0,20}"  # capitalized, no digits: "Kate", "O'Neil", "S."
-_NAME_LINE_RE = re.compile(
+_NAME_LINE_RE = regex_cache.compile(
     rf"[-–/~]?\s?{_NAME_WORD}(?:\s(?:&\s)?{_NAME_WORD}){{0,3}}"
 )  # "Kate", "- Tom", "Julia & Martin"
-_CONTACT_RE = re.compile(r"@|www\.|https?://|\+?\d[\d ()/.-]{6,}\d|\b(?:tel|phone|mobil|mobile|fax)\b", re.I)
-_PS_RE = re.compile(r"p\.?\s?s\.?\s?[:.-]", re.IGNORECASE)  # "PS:", "P.S." adds to the message
-_PROSE_RE = re.compile(r"\S+(?:\s+\S+){5,}[.?!]\s*$|\S+(?:\s+\S+){9,}")  # a sentence, not a name line
+_CONTACT_RE = regex_cache.compile(r"@|www\.|https?://|\+?\d[\d ()/.-]{6,}\d|\b(?:tel|phone|mobil|mobile|fax)\b", re.I)
+_PS_RE = regex_cache.compile(r"p\.?\s?s\.?\s?[:.-]", re.IGNORECASE)  # "PS:", "P.S." adds to the message
+_PROSE_RE = regex_cache.compile(r"\S+(?:\s+\S+){5,}[.?!]\s*$|\S+(?:\s+\S+){9,}")  # a sentence, not a name line
 
 # Every separator rule starts with dashes or ends with ":" (checked here, not assumed); header
 # fields and the last line of a reply header need a ":" too (see _reply_header_start). So a
@@ -406,7 +407,7 @@ _HTML_HINTS = (
     "yahoo_quoted",
     "stopspelling",
 )
-_XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_DECLARATION_RE = regex_cache.compile(r"^\s*<\?xml[^>]*\?>")
 # Elements that hold only quoted history: dropped, text after them is kept.
 _HTML_QUOTE_XPATH = (
     "//blockquote"  # Apple/Thunderbird <blockquote type="cite">, Outlook web

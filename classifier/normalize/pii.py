@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from classifier import regex_cache
+
 EMAIL_TOKEN = "<EMAIL>"
 URL_TOKEN = "<URL>"
 PHONE_TOKEN = "<PHONE>"
@@ -26,37 +28,39 @@ PLACEHOLDERS = (
     NAME_TOKEN,
 )
 
-_EMAIL_RE = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+_EMAIL_RE = regex_cache.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"
+)
+_URL_RE = regex_cache.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 # IBAN: country code, check digits, 11-30 alphanumerics, often in groups of four.
-_IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN_RE = regex_cache.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 # Payment cards: 13-19 digits, optionally grouped by spaces or dashes.
-_CARD_RE = re.compile(r"\b\d{4}(?:[ -]?\d{4}){2}(?:[ -]?\d{1,4}){1,2}\b")
+_CARD_RE = regex_cache.compile(r"\b\d{4}(?:[ -]?\d{4}){2}(?:[ -]?\d{1,4}){1,2}\b")
 # Phone numbers: international (+49 / 0049) or national with a leading 0; at least 7 digits.
-_PHONE_RE = re.compile(
+_PHONE_RE = regex_cache.compile(
     r"(?<![\w+])(?:(?:\+|00)\d{1,3}[\s./-]?(?:\(0\)[\s./-]?)?|\(?0\d{1,5}\)?[\s./-]?)"
     r"\d{2,}(?:[\s./-]?\d{2,}){0,4}(?![\w])"
 )
 # Order, customer, contract, invoice, tracking and ticket numbers: any token holding
 # at least five digits, or a shorter one right after such a keyword.
-_KEYWORD_ID_RE = re.compile(
+_KEYWORD_ID_RE = regex_cache.compile(
     r"(?i)\b((?:bestell|auftrags|kunden|vertrags|rechnungs|sendungs|vorgangs|ticket|referenz|"
     r"mitglieds|versicherungs|policen|buchungs|order|customer|account|contract|invoice|tracking|"
     r"reference|ticket|case|booking|policy|member)\w*(?:[ -]?(?:nummer|nr|no|number|id|#))?\.?"
     r"\s*[:#]?\s*(?:(?:ist|lautet|is|was)\s+)?[:#]?\s*)([A-Z0-9][A-Z0-9/-]{2,})\b"
 )
-_LONG_ID_RE = re.compile(r"(?<![\w<])#?(?=[A-Za-z0-9/-]*\d{5})[A-Za-z0-9][A-Za-z0-9/-]{4,}\b")
-_GREETING_NAME_RE = re.compile(
+_LONG_ID_RE = regex_cache.compile(r"(?<![\w<])#?(?=[A-Za-z0-9/-]*\d{5})[A-Za-z0-9][A-Za-z0-9/-]{4,}\b")
+_GREETING_NAME_RE = regex_cache.compile(
     r"(?im)^(\s*(?:hallo|hi|hey|liebe[rs]?|sehr geehrte[rs]?|guten tag|servus|moin|grüezi|"
     r"dear|hello|good morning|good afternoon)\s+(?:(?:herr|frau|mr|mrs|ms|miss|dr|prof)\.?\s+)*)"
     r"((?!(?:herr|frau|mr|mrs|ms|miss|dr|prof|team|support|kundenservice|kundendienst|service|damen|zusammen|all|everyone|there|"
     r"sir|madam|customer|leute|folks)\b)[A-ZÄÖÜ][\w'-]+(?:\s+[A-ZÄÖÜ][\w'-]+)?)"
 )
-_INTRO_NAME_RE = re.compile(
+_INTRO_NAME_RE = regex_cache.compile(
     r"(?i)\b(mein name ist|ich bin|ich heiße|my name is|this is)\s+"
     r"(?-i:([A-ZÄÖÜ][\w'-]+(?:\s+[A-ZÄÖÜ][\w'-]+)?))"
 )
-_SIGNOFF_NAME_RE = re.compile(
+_SIGNOFF_NAME_RE = regex_cache.compile(
     r"(?im)^([^\n]{0,25}?\b(?:mit freundlichen grüßen|mit freundlichen gruessen|freundliche grüße|viele grüße|"
     r"beste grüße|liebe grüße|grüße|gruß|lg|vg|mfg|best regards|kind regards|regards|best|"
     r"cheers|thanks|thank you|many thanks|danke|vielen dank|sincerely|yours sincerely)[,!.]?\s*\n)"
@@ -64,7 +68,7 @@ _SIGNOFF_NAME_RE = re.compile(
 )
 
 
-_DIGIT_RE = re.compile(r"\d")
+_DIGIT_RE = regex_cache.compile(r"\d")
 
 
 def _has_digit(text: str) -> bool:
