@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -89,25 +90,30 @@ def lemmatize(text: str, language: str) -> list[str]:
     return out
 
 
-def _csr_counts(rows: Iterable[Sequence[int]], n_rows: int, n_columns: int) -> sp.csr_matrix:
-    """Term counts from one list of vocabulary columns per row, as ``CountVectorizer`` builds them."""
+def _csr_counts(
+    rows: Iterable[Sequence[int]], n_rows: int, n_columns: int, dtype: type = np.float32, *, canonical: bool = True
+) -> sp.csr_matrix:
+    """Term counts from one list of vocabulary columns per row, as ``CountVectorizer`` builds them.
+
+    ``canonical=False`` leaves repeated columns unsummed, for a factor of a product (which sums them anyway).
+    """
     indptr = [0]
     indices: list[int] = []
     for columns in rows:
         indices.extend(columns)
         indptr.append(len(indices))
     counts = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+        (np.ones(len(indices), dtype=dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
         shape=(n_rows, n_columns),
     )
-    counts.sum_duplicates()  # also sorts the indices, as CountVectorizer does
+    if canonical:
+        counts.sum_duplicates()  # also sorts the indices, as CountVectorizer does
     return counts
 
 
-def word_ngram_counts(vectorizer: TfidfVectorizer, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
-    """The word n-gram counts ``vectorizer`` (fitted on token lists) would compute."""
-    vocabulary = vectorizer.vocabulary_
-    get = vocabulary.get
+def _word_ngram_columns(vectorizer: TfidfVectorizer) -> Callable[[list[str]], list[int]]:
+    """Tokens -> vocabulary columns of their n-grams, as sklearn's ``_word_ngrams`` + vocabulary lookup."""
+    get = vectorizer.vocabulary_.get
     low, high = vectorizer.ngram_range
 
     def columns(tokens: list[str]) -> list[int]:
@@ -117,7 +123,78 @@ def word_ngram_counts(vectorizer: TfidfVectorizer, token_lists: Sequence[list[st
             found.extend(j for j in map(get, grams) if j is not None)
         return found
 
-    return _csr_counts(map(columns, token_lists), len(token_lists), len(vocabulary))
+    return columns
+
+
+class _PairIndex(NamedTuple):
+    """Bigram terms by the columns of their two tokens: ``key = column(a) * n_terms + column(b)``, sorted."""
+
+    keys: np.ndarray
+    columns: np.ndarray
+
+
+_PAIR_INDEXES: WeakKeyDictionary[TfidfVectorizer, _PairIndex | None] = WeakKeyDictionary()
+
+
+def _pair_index(vectorizer: TfidfVectorizer) -> _PairIndex | None:
+    """The bigram index of a (1, 2) or (1, 1) vectorizer, or None where it cannot be exact.
+
+    It is exact when every bigram term splits into two terms of the vocabulary (true
+    for a vocabulary cut by ``min_df`` only: a bigram's tokens occur wherever it does).
+    """
+    if vectorizer not in _PAIR_INDEXES:
+        vocabulary = vectorizer.vocabulary_
+        index: _PairIndex | None = None
+        if vectorizer.ngram_range in ((1, 1), (1, 2)):
+            keys, columns, complete = [], [], True
+            size = len(vocabulary)
+            for term, column in vocabulary.items():
+                split = False
+                for at in (i for i, c in enumerate(term) if c == " "):
+                    left, right = vocabulary.get(term[:at]), vocabulary.get(term[at + 1 :])
+                    if left is not None and right is not None:
+                        keys.append(left * size + right)
+                        columns.append(column)
+                        split = True
+                complete = complete and (split or " " not in term)
+            if complete or vectorizer.ngram_range == (1, 1):
+                order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+                index = _PairIndex(np.asarray(keys, dtype=np.int64)[order], np.asarray(columns, dtype=np.int64)[order])
+        _PAIR_INDEXES[vectorizer] = index
+    return _PAIR_INDEXES[vectorizer]
+
+
+def word_ngram_counts(vectorizer: TfidfVectorizer, token_lists: Sequence[list[str]]) -> sp.csr_matrix:
+    """The word n-gram counts ``vectorizer`` (fitted on token lists) would compute.
+
+    Unigrams and bigrams (the default) are looked up as arrays: each token's column
+    once, then every pair of neighbouring known tokens as one integer key in the
+    sorted bigram index. Other n-gram ranges, a vocabulary the index cannot cover, and
+    tokens holding a space (a bigram could then be split two ways) take the exact
+    string path.
+    """
+    vocabulary = vectorizer.vocabulary_
+    size, n_docs = len(vocabulary), len(token_lists)
+    index = _pair_index(vectorizer)
+    tokens = list(chain.from_iterable(token_lists))
+    if index is None or any(" " in token for token in tokens):
+        return _csr_counts(map(_word_ngram_columns(vectorizer), token_lists), n_docs, size, vectorizer.dtype)
+    columns = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+    doc = np.repeat(np.arange(n_docs), np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs))
+    known = columns >= 0
+    rows, cols = [doc[known]], [columns[known]]
+    if vectorizer.ngram_range[1] == 2 and len(tokens) > 1 and len(index.keys):
+        left, right = columns[:-1], columns[1:]
+        pair = (left >= 0) & (right >= 0) & (doc[:-1] == doc[1:])
+        keys = left[pair] * size + right[pair]
+        at = np.minimum(np.searchsorted(index.keys, keys), len(index.keys) - 1)
+        hit = index.keys[at] == keys
+        rows.append(doc[:-1][pair][hit])
+        cols.append(index.columns[at[hit]])
+    rows_all, cols_all = np.concatenate(rows), np.concatenate(cols)
+    counts = sp.csr_matrix((np.ones(len(rows_all), dtype=vectorizer.dtype), (rows_all, cols_all)), shape=(n_docs, size))
+    counts.sum_duplicates()
+    return counts
 
 
 _CHAR_CACHES: WeakKeyDictionary[TfidfVectorizer, BoundedCache] = WeakKeyDictionary()
@@ -158,10 +235,16 @@ def char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_
     distinct: dict[str, int] = {}
     number = distinct.setdefault
     rows = [[number(word, len(distinct)) for word in preprocess(text).split()] for text in texts]
-    words = _csr_counts(rows, len(texts), len(distinct))
-    grams = _csr_counts((columns(word) for word in distinct), len(distinct), len(vectorizer.vocabulary_))
+    words = _csr_counts(rows, len(texts), len(distinct), vectorizer.dtype, canonical=False)
+    grams = _csr_counts(
+        (columns(word) for word in distinct),
+        len(distinct),
+        len(vectorizer.vocabulary_),
+        vectorizer.dtype,
+        canonical=False,
+    )
     counts = (words @ grams).tocsr()
-    counts.sort_indices()
+    counts.sum_duplicates()  # sorted indices, as CountVectorizer gives
     return counts
 
 

@@ -84,3 +84,27 @@ def test_cached_featurization_equals_sklearn_on_the_corpus(small_model) -> None:
     ):
         got = fast_transform(vectorizer, counts)
         assert got.shape == expected.shape and (got != expected).nnz == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ngram_range": (1, 2)},
+        {"ngram_range": (1, 2), "max_df": 0.5},  # bigrams whose tokens were cut: the exact string path
+        {"ngram_range": (1, 1)},
+        {"ngram_range": (1, 3)},
+        {"ngram_range": (2, 2)},
+    ],
+)
+def test_word_counts_equal_sklearn_for_any_vocabulary(params) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classifier.features import _identity, fast_transform, word_ngram_counts
+
+    train = [["wo", "ist", "mein", "paket"], ["mein", "paket", "ist", "weg"], ["new york", "paket"], ["ist", "ist"]]
+    test = [["mein", "paket", "ist", "weg", "ist"], [], ["paket"], ["new york", "paket", "new", "york"], ["x", "ist"]]
+    vectorizer = TfidfVectorizer(tokenizer=_identity, preprocessor=_identity, token_pattern=None, lowercase=False)
+    vectorizer.set_params(**params).fit(train)
+    for docs in (test, [d for d in test if all(" " not in t for t in d)]):
+        got = fast_transform(vectorizer, word_ngram_counts(vectorizer, docs))
+        assert (got != vectorizer.transform(docs)).nnz == 0
