@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from classifier.lexicon import CRITICAL_TERMS, HIGH_TERMS
 from classifier.message import CHANNELS
+from classifier.textcase import fold_case
 
 
 class Doc(NamedTuple):
@@ -43,7 +44,7 @@ def _word_start_pattern(words: tuple[str, ...]) -> str:
 
 
 def _compile_terms(terms: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
-    """Term patterns for the lowercased text (``re.IGNORECASE`` makes every position 3x dearer)."""
+    """Term patterns for :func:`~classifier.textcase.fold_case` of the text: ``re.IGNORECASE``'s matches, 3x cheaper."""
     for words in terms.values():
         if any(w != w.lower() for w in words):
             raise ValueError(f"urgency terms must be lowercase: {[w for w in words if w != w.lower()]}")
@@ -63,7 +64,7 @@ SIGNAL_NAMES = (
 def signals(doc: Doc) -> list[float]:
     """Explicit cues for urgency that bag-of-words models miss, each scaled to [0, 1]."""
     text = doc.text
-    lowered = text.lower()
+    lowered = fold_case(text)
     n_letters = sum(map(str.isalpha, text))
     upper = sum(1 for c in filter(str.isupper, text) if c.isalpha())
     lang = doc.language if doc.language in _CRITICAL_RE else "en"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from classifier import regex_cache
+from classifier.textcase import fold_case
 
 EMAIL_TOKEN = "<EMAIL>"
 URL_TOKEN = "<URL>"
@@ -43,12 +44,18 @@ _PHONE_RE = regex_cache.compile(
 )
 # Order, customer, contract, invoice, tracking and ticket numbers: any token holding
 # at least five digits, or a shorter one right after such a keyword.
+_ID_KEYWORDS = (
+    "bestell|auftrags|kunden|vertrags|rechnungs|sendungs|vorgangs|ticket|referenz|"
+    "mitglieds|versicherungs|policen|buchungs|order|customer|account|contract|invoice|tracking|"
+    "reference|ticket|case|booking|policy|member"
+)
 _KEYWORD_ID_RE = regex_cache.compile(
-    r"(?i)\b((?:bestell|auftrags|kunden|vertrags|rechnungs|sendungs|vorgangs|ticket|referenz|"
-    r"mitglieds|versicherungs|policen|buchungs|order|customer|account|contract|invoice|tracking|"
-    r"reference|ticket|case|booking|policy|member)\w*(?:[ -]?(?:nummer|nr|no|number|id|#))?\.?"
+    rf"(?i)\b((?:{_ID_KEYWORDS})\w*(?:[ -]?(?:nummer|nr|no|number|id|#))?\.?"
     r"\s*[:#]?\s*(?:(?:ist|lautet|is|was)\s+)?[:#]?\s*)([A-Z0-9][A-Z0-9/-]{2,})\b"
 )
+# Gates: a keyword ID needs its keyword (case-sensitive search of the folded text), a long ID five digits
+_ID_KEYWORD_GATE_RE = regex_cache.compile(_ID_KEYWORDS)
+_FIVE_DIGITS_RE = regex_cache.compile(r"\d{5}")
 _LONG_ID_RE = regex_cache.compile(r"(?<![\w<])#?(?=[A-Za-z0-9/-]*\d{5})[A-Za-z0-9][A-Za-z0-9/-]{4,}\b")
 _GREETING_NAME_RE = regex_cache.compile(
     r"(?im)^(\s*(?:hallo|hi|hey|liebe[rs]?|sehr geehrte[rs]?|guten tag|servus|moin|grüezi|"
@@ -56,8 +63,10 @@ _GREETING_NAME_RE = regex_cache.compile(
     r"((?!(?:herr|frau|mr|mrs|ms|miss|dr|prof|team|support|kundenservice|kundendienst|service|damen|zusammen|all|everyone|there|"
     r"sir|madam|customer|leute|folks)\b)[A-ZÄÖÜ][\w'-]+(?:\s+[A-ZÄÖÜ][\w'-]+)?)"
 )
+_INTROS = "mein name ist|ich bin|ich heiße|my name is|this is"
+_INTRO_GATE_RE = regex_cache.compile(_INTROS)
 _INTRO_NAME_RE = regex_cache.compile(
-    r"(?i)\b(mein name ist|ich bin|ich heiße|my name is|this is)\s+"
+    rf"(?i)\b({_INTROS})\s+"
     r"(?-i:([A-ZÄÖÜ][\w'-]+(?:\s+[A-ZÄÖÜ][\w'-]+)?))"
 )
 _SIGNOFF_NAME_RE = regex_cache.compile(
@@ -110,17 +119,19 @@ def mask_ids(text: str) -> str:
     """Replace order, customer, contract and tracking numbers with ``<ID>``, keeping the keyword."""
     if not _has_digit(text):  # every pattern below needs a digit; most social posts have none
         return text
-    text = _KEYWORD_ID_RE.sub(
-        lambda m: m.group(1) + ID_TOKEN if any(c.isdigit() for c in m.group(2)) else m.group(),
-        text,
-    )
-    return _LONG_ID_RE.sub(ID_TOKEN, text)
+    if _ID_KEYWORD_GATE_RE.search(fold_case(text)):
+        text = _KEYWORD_ID_RE.sub(
+            lambda m: m.group(1) + ID_TOKEN if any(c.isdigit() for c in m.group(2)) else m.group(),
+            text,
+        )
+    return _LONG_ID_RE.sub(ID_TOKEN, text) if _FIVE_DIGITS_RE.search(text) else text
 
 
 def mask_names(text: str) -> str:
     """Replace names after greetings, introductions and sign-offs with ``<NAME>``."""
     text = _GREETING_NAME_RE.sub(lambda m: m.group(1) + NAME_TOKEN, text)
-    text = _INTRO_NAME_RE.sub(lambda m: f"{m.group(1)} {NAME_TOKEN}", text)
+    if _INTRO_GATE_RE.search(fold_case(text)):
+        text = _INTRO_NAME_RE.sub(lambda m: f"{m.group(1)} {NAME_TOKEN}", text)
     return _SIGNOFF_NAME_RE.sub(lambda m: m.group(1) + NAME_TOKEN, text)
 
 

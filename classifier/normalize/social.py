@@ -23,6 +23,11 @@ def split_hashtags(text: str) -> str:
     return _HASHTAG_RE.sub(lambda m: _CAMEL_RE.sub(" ", m.group(1)), text) if "#" in text else text
 
 
+_TRIPLE_RE = re.compile(r"(.)\1\1")  # cheap gate: every elongation repeats a character three times
+
+
 def squeeze_elongations(text: str) -> str:
     """Shorten "pleeeease" to "pleease" and "!!!!!!" to "!!!": same word, emphasis kept."""
+    if _TRIPLE_RE.search(text) is None:
+        return text
     return _ELONGATION_RE.sub(lambda m: m.group(1) * 2 if m.group(1) else m.group(2) * 3, text)
