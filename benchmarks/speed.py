@@ -190,8 +190,20 @@ def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
 # --- memory -------------------------------------------------------------------------------------
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants, in KiB (Linux /proc)."""
+def _memory_kb(pid: int, fallback_kb: int) -> int:
+    """Proportional set size of ``pid`` (pages shared with forked workers counted once overall), else its RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return fallback_kb
+
+
+def _tree_memory_kb(root: int) -> int:
+    """Memory of ``root`` and all its descendants, in KiB (Linux /proc): the sum of their PSS."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -208,18 +220,19 @@ def _tree_rss_kb(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            total += _memory_kb(pid, rss[pid])
         todo.extend(children.get(pid, []))
     return total
 
 
 def run_measured(command: list[str]) -> tuple[float, int]:
-    """Seconds and peak resident memory (KiB) of a command with all its worker processes, sampled 5x a second."""
+    """Seconds and peak memory (KiB, summed PSS) of a command with all its worker processes, sampled 5x a second."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, _tree_rss_kb(process.pid))
+        peak = max(peak, _tree_memory_kb(process.pid))
         time.sleep(0.2)
     seconds = time.perf_counter() - start
     if process.returncode != 0:
@@ -232,8 +245,8 @@ def bench_memory(model_dir: Path, sizes: list[int], workdir: Path, jobs: int) ->
     texts, _ = corpus_texts_and_topics()
     rng = random.Random(0)
     print(f"\n== memory: triage classify --jobs {jobs} on generated CSVs (corpus texts, shuffled, repeated);")
-    print("   peak RSS is the sum over the main process and its workers")
-    print(f"{'rows':>10} {'peak RSS':>10} {'seconds':>9} {'ms/row':>8} {'rows out':>10}")
+    print("   peak memory: the sum of the proportional set sizes (PSS) of the main process and its workers")
+    print(f"{'rows':>10} {'peak PSS':>10} {'seconds':>9} {'ms/row':>8} {'rows out':>10}")
     for size in sizes:
         path, out_path = workdir / f"rows_{size}.csv", workdir / f"rows_{size}.out.csv"
         write_csv(path, [rng.choice(texts) for _ in range(size)], channel="email")
