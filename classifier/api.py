@@ -146,8 +146,31 @@ _WORKER: Triage | None = None  # the model of a worker process, set once by _sta
 
 
 def _start_worker(triage: Triage) -> None:
+    """Set up a worker process: its model, its signals, and an exit when the main process is gone.
+
+    Ctrl-C reaches the whole process group: the main process alone handles it (it stops
+    the pool and writes its checkpoint), so workers ignore SIGINT and die on SIGTERM as
+    usual instead of inheriting the main process's handler. A forked worker also holds
+    the pool's pipes, so it would wait forever for work from a main process that was
+    killed; a watchdog thread ends it instead.
+    """
+    import signal
+    import threading
+
     global _WORKER
     _WORKER = triage
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """End this worker process once ``parent`` has exited (the worker is then re-parented)."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
 
 
 def _classify_in_worker(chunk: list[Message]) -> list[dict[str, Any]]:

@@ -144,3 +144,47 @@ def test_classify_with_two_jobs_gives_the_same_rows(small_model: Path, small_cor
     assert run("classify", small_corpus, "-m", small_model, "-o", one).exit_code == 0
     assert run("classify", small_corpus, "-m", small_model, "-o", two, "--jobs", "2").exit_code == 0
     assert one.read_bytes() == two.read_bytes()
+
+
+def _checkpoint_rows(checkpoint: Path) -> int:
+    try:
+        return json.loads(checkpoint.read_text(encoding="utf-8"))["rows"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method and /proc: Linux only")
+def test_workers_exit_when_the_main_process_is_killed(small_model: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """A SIGKILLed run leaves no workers behind: they would wait forever and keep its pipes open."""
+    import signal
+    import time
+
+    rows = list(csv.DictReader(small_corpus.open(encoding="utf-8", newline="")))
+    data = tmp_path / "many.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "text"])
+        writer.writeheader()
+        writer.writerows({"id": str(i), "text": rows[i % len(rows)]["text"]} for i in range(40_000))
+    out = tmp_path / "out.csv"
+    command = [sys.executable, "-c", "from cli import main; main()", "classify", str(data), "-m", str(small_model)]
+    proc = subprocess.Popen(
+        [*command, "-o", str(out), "--jobs", "2"], stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent
+    )
+    checkpoint = out.with_name(out.name + ".part.checkpoint")
+    deadline = time.monotonic() + 120
+    while _checkpoint_rows(checkpoint) < 2048 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first chunk is done in the main process; then the workers' chunks arrive
+    assert proc.poll() is None, "the run ended before it could be killed"
+    workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)  # returns only once no process holds the stderr pipe
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _state(w)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
