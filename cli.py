@@ -254,7 +254,7 @@ def train(
         typer.Option(
             "--semantic-weight",
             min=0.0,
-            help="Weight of the semantic block (0: off; default 2 with --semantic full, else 0; try 1 for static).",
+            help="Weight of the semantic block (0: off; default 1 with --semantic full, else 0; try 1 for static).",
         ),
     ] = None,
     semantic: Annotated[
