@@ -172,34 +172,21 @@ def load_tasks(root: Path, names: Sequence[str], max_rows: int | None, seed: int
     import pandas as pd
 
     tasks: list[Task] = []
-    if "banking77" in names:
-        train = pd.read_csv(root / "banking77" / "train.csv")
-        test = pd.read_csv(root / "banking77" / "test.csv")
-        train, test = _cap(train, max_rows, seed, "category"), _cap(test, max_rows, seed, "category")
-        tasks.append(
-            Task(
-                "banking77/intent",
-                "en",
-                train.text.tolist(),
-                train.category.tolist(),
-                test.text.tolist(),
-                test.category.tolist(),
-            )
-        )
-    if "banking77_10shot" in names:  # few-shot: 10 seeded examples per intent, the full test set
+    if "banking77" in names or "banking77_10shot" in names:
         train = pd.read_csv(root / "banking77" / "train.csv")
         test = _cap(pd.read_csv(root / "banking77" / "test.csv"), max_rows, seed, "category")
-        train = train.groupby("category", group_keys=False).sample(n=10, random_state=seed)
-        tasks.append(
-            Task(
+        splits = {
+            "banking77": ("banking77/intent", _cap(train, max_rows, seed, "category")),
+            # few-shot: 10 seeded examples per intent, the same test set
+            "banking77_10shot": (
                 "banking77/10-shot",
-                "en",
-                train.text.tolist(),
-                train.category.tolist(),
-                test.text.tolist(),
-                test.category.tolist(),
-            )
-        )
+                train.groupby("category", group_keys=False).sample(n=10, random_state=seed),
+            ),
+        }
+        for key, (name, rows) in splits.items():
+            if key in names:
+                texts, labels = rows.text.tolist(), rows.category.tolist()
+                tasks.append(Task(name, "en", texts, labels, test.text.tolist(), test.category.tolist()))
     if "germeval" in names:
         frame = pd.read_csv(root / "germeval2017" / "dev.csv", dtype=str, keep_default_na=False)
         frame = _cap(frame, max_rows, seed, "sentiment")

