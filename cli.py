@@ -123,7 +123,7 @@ def classify(
     with _user_errors(), _sigterm_as_interrupt():
         try:
             check_inputs(inputs)
-            triage = api.load(model, config_path=config, trust=trust_model)
+            triage = api.load_scorer(model, config_path=config, trust=trust_model)
             columns = Columns(text=text_column, subject=subject_column, id=id_column, channel=channel_column)
             fingerprint = None
             if output is not None and output_format(output) != "parquet" and (resume or "-" not in inputs):

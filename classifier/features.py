@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from classifier.lean import BoundedCache, spacy_lemma_table
 from classifier.signals import PLACEHOLDER_RE as _PLACEHOLDER_RE
 from classifier.signals import SIGNAL_NAMES, Doc, signals
 
@@ -40,22 +41,7 @@ def _pipeline(language: str) -> tuple[Any, dict[str, str]]:
     """
     import spacy
 
-    from classifier.lean import spacy_lemma_table
-
     return spacy.blank(language), spacy_lemma_table(language)
-
-
-CACHE_LIMIT = 300_000  # entries per cache; a full cache is emptied, so memory stays bounded
-
-
-class BoundedCache(dict):
-    """A dict that empties itself when full: recurring words stay cheap, memory stays flat."""
-
-    def remember(self, key: str, value: tuple) -> tuple:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        self[key] = value
-        return value
 
 
 _LEMMA_CACHES: dict[str, BoundedCache] = {"de": BoundedCache(), "en": BoundedCache()}

@@ -21,16 +21,15 @@ standard library only:
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from functools import lru_cache
+from itertools import chain, pairwise
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -45,6 +44,19 @@ LANGUAGES = ("de", "en")
 _KEEP_PUNCT = frozenset("!?")
 _WHITE_SPACES_RE = re.compile(r"\s\s+")  # sklearn's VectorizerMixin._white_spaces
 _RUN_RE = re.compile(r"\s+|\S+")  # \s is str.isspace(), as spaCy splits
+
+
+CACHE_LIMIT = 300_000  # entries per cache; a full cache is emptied, so memory stays bounded
+
+
+class BoundedCache(dict):
+    """A dict that empties itself when full: recurring words stay cheap, memory stays flat."""
+
+    def remember(self, key: str, value: tuple) -> tuple:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        self[key] = value
+        return value
 
 
 @dataclass
@@ -276,6 +288,7 @@ class LeanLemmatizer:
         self.load_table = load_table
         self._tokenizers: dict[str, LeanTokenizer] = {}
         self._tables: dict[str, dict[str, str]] = {}
+        self._spans: dict[str, BoundedCache] = {}
 
     def tokenizer(self, language: str) -> LeanTokenizer:
         """The tokenizer of ``language``, built on first use (one message needs one language)."""
@@ -291,14 +304,25 @@ class LeanLemmatizer:
 
     def __call__(self, text: str, language: str) -> list[str]:
         language = language if language in LANGUAGES else "en"
-        tokenizer, table = self.tokenizer(language), self.table(language)
+        cache = self._spans.setdefault(language, BoundedCache())
         text = PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
+        out: list[str] = []
+        for span in text.split():
+            lemmas = cache.get(span)
+            if lemmas is None:
+                lemmas = cache.remember(span, self._lemmatize_span(span, language))
+            out.extend(lemmas)
+        return out
+
+    def _lemmatize_span(self, span: str, language: str) -> tuple[str, ...]:
+        """The lemmas of one whitespace-free span: spaCy tokenizes each span on its own."""
+        table = self.table(language)
         out = []
-        for word in tokenizer(text):
+        for word in self.tokenizer(language)(span):
             if word.isspace() or (word not in _KEEP_PUNCT and is_punct(word)):
                 continue
             out.append(table.get(word, table.get(word.lower(), word)).lower())
-        return out
+        return tuple(out)
 
 
 def reduce_lemma_table(table: dict[str, str], vocabulary: set[str]) -> dict[str, str]:
@@ -369,17 +393,25 @@ class LeanFiles:
         return lines
 
 
-class Block:
-    """One block of the feature vector: exported from the fitted featurizer, computed per doc.
+class Rows(NamedTuple):
+    """A batch of sparse rows, CSR-like: row ``i`` is ``indices/values[indptr[i]:indptr[i + 1]]``."""
 
-    ``compute`` returns (column indices within the block, float32 values, already weighted),
-    indices ascending; the model adds the block's offset.
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+
+
+class Block:
+    """One block of the feature vector: exported from the fitted featurizer, computed per batch.
+
+    ``transform`` returns the batch's rows of the block (column indices within the
+    block, float32 values already weighted); the model adds the block's offset.
     """
 
     kind: ClassVar[str] = ""
     width: int
 
-    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, docs: Sequence[Doc]) -> Rows:
         raise NotImplementedError
 
     @staticmethod
@@ -392,28 +424,42 @@ class Block:
         raise NotImplementedError
 
 
-def tfidf_row(counts: dict[int, int], idf: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """One row of sklearn's TfidfVectorizer (sublinear tf, idf, l2), in its float32 arithmetic."""
-    if not counts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    index = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-    values = np.fromiter((counts[i] for i in index.tolist()), dtype=np.float32, count=len(counts))
+def tfidf_rows(doc: np.ndarray, found: np.ndarray, n: int, idf: np.ndarray, weight: float) -> Rows:
+    """sklearn's TfidfVectorizer (sublinear tf, idf, l2) from (doc, vocabulary column) pairs, repeats counted.
+
+    The float32 arithmetic is sklearn's; the row norms are summed in float64.
+    """
+    width = len(idf)
+    keys, counts = np.unique(doc * width + found, return_counts=True)
+    doc, index = np.divmod(keys, width)
+    values = counts.astype(np.float32)
     np.log(values, values)
     values += np.float32(1.0)
     values *= idf[index]
-    squares = (values * values).astype(np.float64)
-    norm = math.sqrt(float(np.cumsum(squares)[-1]))  # sequential, as the Cython loop
-    if norm != 0.0:
-        values = (values.astype(np.float64) / norm).astype(np.float32)
-    return index, values * np.float32(weight)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc, minlength=n), out=indptr[1:])
+    if len(values):
+        squares = values.astype(np.float64) ** 2
+        filled = indptr[:-1] < indptr[1:]
+        norms = np.ones(n, dtype=np.float64)
+        norms[filled] = np.sqrt(np.add.reduceat(squares, indptr[:-1][filled]))
+        norms[norms == 0.0] = 1.0
+        values = (values.astype(np.float64) / norms[doc]).astype(np.float32)
+    return Rows(indptr, index, values * np.float32(weight))
+
+
+def ragged(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of ints as (flat array, lengths)."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    return np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum())), lengths
 
 
 class Vocabulary:
     """Term -> column of a fitted vectorizer, whose terms are sorted (sklearn sorts its vocabulary).
 
-    Building the dict of ~10^5 terms costs more than scoring one message, so the first
-    few docs are looked up by bisection in the sorted list; the dict is built when a
-    batch makes it worth it.
+    Building the dict of ~10^5 terms costs more than scoring one message, so a batch of
+    a few docs is looked up by bisection in the sorted list; the dict is built once
+    enough docs have come to make it worth it.
     """
 
     BUILD_AFTER = 8
@@ -430,25 +476,14 @@ class Vocabulary:
         j = bisect_left(self.terms, term)
         return j if j < len(self.terms) and self.terms[j] == term else None
 
-    def getter(self) -> Callable[[str], int | None]:
-        """The fastest lookup for the next doc."""
+    def getter(self, docs: int = 1) -> Callable[[str], int | None]:
+        """The fastest lookup for the next ``docs`` docs."""
         if self._index is None:
-            self._lookups += 1
+            self._lookups += docs
             if self._lookups <= self.BUILD_AFTER:
                 return self.get
             self._index = dict(zip(self.terms, range(len(self.terms)), strict=True))
         return self._index.get
-
-
-def count_terms(terms: Sequence[str], vocabulary: Vocabulary | dict[str, int]) -> dict[int, int]:
-    """Counts of in-vocabulary terms by column (``CountVectorizer._count_vocab`` for one doc)."""
-    get = vocabulary.getter() if isinstance(vocabulary, Vocabulary) else vocabulary.get
-    counts = {}
-    for term, count in Counter(terms).items():
-        j = get(term)
-        if j is not None:
-            counts[j] = count
-    return counts
 
 
 def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
@@ -552,9 +587,14 @@ class WordBlock(Block):
         lemmatizer = LeanLemmatizer(spec["tokenizers"], load_table)
         return cls(spec, files.lines(f"{name}.terms", spec["n_terms"]), files.array(f"{name}.idf"), lemmatizer)
 
-    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
-        terms = word_ngrams(self.lemmatizer(doc.text, doc.language), self.ngram_range)
-        return tfidf_row(count_terms(terms, self.vocabulary), self.idf, self.weight)
+    def transform(self, docs: Sequence[Doc]) -> Rows:
+        get = self.vocabulary.getter(len(docs))
+        columns = []
+        for doc in docs:
+            terms = word_ngrams(self.lemmatizer(doc.text, doc.language), self.ngram_range)
+            columns.append([j for j in map(get, terms) if j is not None])
+        found, lengths = ragged(columns)
+        return tfidf_rows(np.repeat(np.arange(len(docs)), lengths), found, len(docs), self.idf, self.weight)
 
 
 class CharBlock(Block):
@@ -569,6 +609,7 @@ class CharBlock(Block):
         self.lowercase = spec["lowercase"]
         self.idf = idf
         self.width = len(self.vocabulary)
+        self._words = BoundedCache()  # word -> columns of its n-grams: customers repeat their words
 
     @staticmethod
     def export(featurizer: Any, name: str, files: LeanFiles) -> dict[str, Any]:
@@ -591,12 +632,33 @@ class CharBlock(Block):
         name = spec["name"]
         return cls(spec, files.lines(f"{name}.terms", spec["n_terms"]), files.array(f"{name}.idf"))
 
-    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
-        text = doc.text.lower()
-        if self.lowercase:
-            text = text.lower()
-        terms = char_wb_ngrams(text, self.ngram_range)
-        return tfidf_row(count_terms(terms, self.vocabulary), self.idf, self.weight)
+    def transform(self, docs: Sequence[Doc]) -> Rows:
+        get = self.vocabulary.getter(len(docs))
+        cache, ngram_range = self._words, self.ngram_range
+
+        def word_columns(word: str) -> tuple[int, ...]:
+            found = cache.get(word)
+            if found is None:
+                grams = char_wb_ngrams(word, ngram_range)
+                found = cache.remember(word, tuple(j for j in map(get, grams) if j is not None))
+            return found
+
+        # Each distinct word of the batch is listed once; its n-gram columns are then
+        # repeated per occurrence by index arithmetic, (docs x words) @ (words x n-grams).
+        distinct: dict[str, int] = {}
+        number = distinct.setdefault
+        words = []
+        for doc in docs:
+            text = doc.text.lower()  # the featurizer lowercases; the vectorizer may once more
+            words.append([number(w, len(distinct)) for w in (text.lower() if self.lowercase else text).split()])
+        occurrences, per_doc = ragged(words)
+        grams, per_word = ragged(list(map(word_columns, distinct)))
+        lengths = per_word[occurrences]
+        starts = np.cumsum(per_word) - per_word
+        ends = np.cumsum(lengths)
+        at = np.repeat(starts[occurrences] - ends + lengths, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+        doc = np.repeat(np.repeat(np.arange(len(docs)), per_doc), lengths)
+        return tfidf_rows(doc, grams[at], len(docs), self.idf, self.weight)
 
 
 class SignalBlock(Block):
@@ -618,10 +680,13 @@ class SignalBlock(Block):
             raise ModelError("the model's signals differ from this version's; re-export the lean model")
         return cls(spec)
 
-    def compute(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
-        row = np.asarray(signals(doc), dtype=np.float32) * np.float32(self.weight)
-        index = np.flatnonzero(row)
-        return index, row[index]
+    def transform(self, docs: Sequence[Doc]) -> Rows:
+        dense = np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), self.width)
+        dense *= np.float32(self.weight)
+        doc, index = np.nonzero(dense)
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=len(docs)), out=indptr[1:])
+        return Rows(indptr, index, dense[doc, index])
 
 
 BLOCKS: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, SignalBlock)}
@@ -660,6 +725,18 @@ class LeanHead:
 
 # --- model --------------------------------------------------------------------------------------
 
+SPARSE_FROM = 64  # docs in a batch from which SciPy's sparse product is used
+
+
+@lru_cache(maxsize=1)
+def _scipy_sparse() -> Any:
+    """``scipy.sparse``, or None where SciPy is not installed."""
+    try:
+        import scipy.sparse
+    except ImportError:
+        return None
+    return scipy.sparse
+
 
 class LeanModel:
     """Feature blocks plus heads; ``predict`` returns what ``TriageModel.predict`` returns."""
@@ -696,7 +773,7 @@ class LeanModel:
         heads = {
             head["name"]: LeanHead(
                 classes=head["classes"],
-                svm_weights=files.array(f"{head['name']}.svm_weights"),
+                svm_weights=np.asarray(files.array(f"{head['name']}.svm_weights")),  # mapped, minus memmap's overhead
                 svm_intercept=np.asarray(head["svm_intercept"], dtype=np.float64),
                 cal_coef=np.asarray(head["cal_coef"], dtype=np.float64),
                 cal_intercept=np.asarray(head["cal_intercept"], dtype=np.float64),
@@ -709,34 +786,43 @@ class LeanModel:
         use_identifier_file(directory / IDENTIFIER_FILE)
         return cls(blocks, heads, spec.get("metadata", {}))
 
-    def features(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All docs' nonzero features as (column, value, row start) arrays, CSR-like."""
-        columns, values, starts = [], [], [0]
-        for doc in docs:
-            doc = Doc(*doc)
-            for offset, block in zip(self.offsets, self.blocks, strict=True):
-                index, value = block.compute(doc)
-                columns.append(index + offset)
-                values.append(value)
-            starts.append(starts[-1] + sum(len(c) for c in columns[-len(self.blocks) :]))
-        if not columns:
-            return np.empty(0, np.int64), np.empty(0, np.float32), np.zeros(1, np.int64)
-        return np.concatenate(columns), np.concatenate(values), np.asarray(starts, dtype=np.int64)
+    def features(self, docs: Sequence[Doc]) -> list[Rows]:
+        """Every block's rows for the batch, columns shifted to the block's place in the feature vector."""
+        docs = [Doc(*d) for d in docs]
+        out = []
+        for offset, block in zip(self.offsets, self.blocks, strict=True):
+            rows = block.transform(docs)
+            out.append(rows._replace(indices=rows.indices + offset))
+        return out
 
-    def svm_scores(self, head: LeanHead, columns: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """X @ coef.T + intercept for a CSR-like batch; shape (n, 1) for a binary SVM."""
-        n = len(starts) - 1
-        scores = np.zeros((n, head.svm_weights.shape[1]), dtype=np.float64)
-        if len(columns):
-            contributions = np.asarray(head.svm_weights[columns]) * values.astype(np.float64)[:, None]
-            filled = starts[:-1] < starts[1:]
-            scores[filled] = np.add.reduceat(contributions, starts[:-1][filled], axis=0)
+    @staticmethod
+    def svm_scores(head: LeanHead, blocks: list[Rows]) -> np.ndarray:
+        """X @ coef.T + intercept, summed block by block; shape (n, 1) for a binary SVM.
+
+        A batch goes through SciPy's sparse product where SciPy is installed (it always
+        is beside scikit-learn): five times faster than NumPy's gather, not worth its
+        import for a single message.
+        """
+        n = len(blocks[0].indptr) - 1 if blocks else 0
+        weights = head.svm_weights
+        scores = np.zeros((n, weights.shape[1]), dtype=np.float64)
+        sparse = _scipy_sparse() if n >= SPARSE_FROM else None
+        for rows in blocks:
+            if not len(rows.indices):
+                continue
+            if sparse is not None:
+                matrix = sparse.csr_matrix((rows.values, rows.indices, rows.indptr), shape=(n, weights.shape[0]))
+                scores += matrix @ weights
+                continue
+            contributions = weights[rows.indices] * rows.values.astype(np.float64)[:, None]
+            filled = rows.indptr[:-1] < rows.indptr[1:]
+            scores[filled] += np.add.reduceat(contributions, rows.indptr[:-1][filled], axis=0)
         return scores + head.svm_intercept
 
     def predict_proba(self, docs: Sequence[Doc]) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, columns in ``classes`` order."""
-        batch = self.features(docs)
-        return {name: head.predict_proba(self.svm_scores(head, *batch)) for name, head in self.heads.items()}
+        blocks = self.features(docs)
+        return {name: head.predict_proba(self.svm_scores(head, blocks)) for name, head in self.heads.items()}
 
     def predict(self, docs: Sequence[Doc]) -> dict[str, HeadPrediction]:
         """Predict every head for a batch of docs."""

@@ -147,10 +147,12 @@ CASES: dict[str, Case] = {
     "classify random model file": lambda t, m: Outcome(
         classify(t, _replace_model(m, t, os.urandom(5000)), SAMPLES / "inbox.csv"), None, "model.joblib"
     ),
-    "classify random model file with --trust-model": lambda t, m: Outcome(
-        classify(t, _replace_model(m, t, os.urandom(5000)), SAMPLES / "inbox.csv", extra=("--trust-model",)),
+    "classify random model file with --trust-model": lambda t, m: Outcome(  # classify reads the lean form
+        classify(
+            t, _replace_model(m, t, os.urandom(5000), "lean.json"), SAMPLES / "inbox.csv", extra=("--trust-model",)
+        ),
         None,
-        "model.joblib",
+        "lean.json",
     ),
     "classify tampered model": lambda t, m: Outcome(
         classify(t, _tamper_model(m, t), SAMPLES / "inbox.csv"), None, "checksum"
@@ -347,9 +349,9 @@ def _truncated_parquet(path: Path) -> Path:
     return _write(path, data[: len(data) // 2])
 
 
-def _replace_model(model: Path, tmp: Path, data: bytes) -> Path:
+def _replace_model(model: Path, tmp: Path, data: bytes, name: str = "model.joblib") -> Path:
     copy = copy_model(model, tmp)
-    (copy / "model.joblib").write_bytes(data)
+    (copy / name).write_bytes(data)
     return copy
 
 

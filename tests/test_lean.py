@@ -143,6 +143,30 @@ def test_score_uses_the_lean_form_and_gives_the_full_row(small_model: Path):
     assert isinstance(api.load_lean(small_model).model, LeanModel)
 
 
+def test_classify_uses_the_lean_form_and_gives_the_full_rows(small_model: Path):
+    frame = corpus_frame().sample(600, random_state=3)
+    texts = frame["text"].tolist()
+    lean = api.load_scorer(small_model)
+    assert isinstance(lean.model, LeanModel)
+    full = api.load(small_model)
+    assert lean.classify_texts(texts, channel="twitter") == full.classify_texts(texts, channel="twitter")
+
+
+def test_batch_and_single_scoring_paths_agree(models, corpus_docs, monkeypatch):
+    """Batches use SciPy's sparse product, single messages NumPy's gather: the same scores."""
+    from classifier import lean as lean_module
+
+    _, lean = models
+    docs = corpus_docs[:300]
+    batch = lean.predict_proba(docs)
+    monkeypatch.setattr(lean_module, "SPARSE_FROM", len(docs) + 1)
+    gathered = lean.predict_proba(docs)
+    one_by_one = [lean.predict_proba([d]) for d in docs[:40]]
+    for name in batch:
+        assert np.abs(batch[name] - gathered[name]).max() < 1e-12, name
+        assert np.abs(batch[name][:40] - np.vstack([p[name] for p in one_by_one])).max() < 1e-12, name
+
+
 def test_a_changed_lean_file_is_refused(small_model: Path, tmp_path: Path):
     import shutil
 
