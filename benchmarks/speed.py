@@ -126,8 +126,8 @@ def write_csv(path: Path, texts: list[str], channel: str = "twitter") -> None:
         writer.writerows((i, channel, t) for i, t in enumerate(texts, start=1))
 
 
-def fasttext_rate(texts: list[str], workdir: Path) -> float | None:
-    """fastText predict rate (msgs/s, in memory) with a model trained on the corpus topics."""
+def fasttext_model(workdir: Path):
+    """fastText trained on the corpus topics (epoch 10, word bigrams), or None where it is not installed."""
     try:
         import fasttext
     except ImportError:
@@ -138,53 +138,74 @@ def fasttext_rate(texts: list[str], workdir: Path) -> float | None:
     with open(train_file, "w", encoding="utf-8") as handle:
         for text, topic in zip(train_texts, topics, strict=True):
             handle.write(f"__label__{topic} {' '.join(text.split())}\n")
-    model = fasttext.train_supervised(str(train_file), epoch=10, wordNgrams=2, verbose=0, thread=2)
+    return fasttext.train_supervised(str(train_file), epoch=10, wordNgrams=2, verbose=0, thread=2)
+
+
+def fasttext_rate(model, texts: list[str]) -> float:
+    """fastText's predict rate (msgs/s, in memory)."""
     flat = [" ".join(t.split()) for t in texts]
     start = time.perf_counter()
     model.predict(flat)
     return len(flat) / (time.perf_counter() - start)
 
 
-def sklearn_rate(texts: list[str]) -> float:
-    """A plain sklearn pipeline's predict rate (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC), in memory."""
+def sklearn_reference():
+    """A plain sklearn pipeline (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC) fitted on the corpus topics."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.svm import LinearSVC
 
     train_texts, topics = corpus_texts_and_topics()
-    pipeline = make_pipeline(
+    return make_pipeline(
         make_union(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
         ),
         LinearSVC(),
     ).fit(train_texts, topics)
+
+
+def sklearn_rate(pipeline, texts: list[str]) -> float:
+    """The reference pipeline's predict rate (msgs/s, in memory)."""
     start = time.perf_counter()
     pipeline.predict(texts)
     return len(texts) / (time.perf_counter() - start)
 
 
-def bench_batch(model_dir: Path, n: int, workdir: Path) -> None:
+def bench_batch(model_dir: Path, n: int, workdir: Path, rounds: int) -> None:
+    """``rounds`` rounds of classify, sklearn predict and fastText predict, interleaved; median ratios.
+
+    The machines are noisy (the same command varies by a third from minute to minute), so
+    each round measures the three side by side and the ratios are taken per round.
+    """
+    from statistics import median
+
     from classifier import api
 
     texts = real_short_texts(n)
-    print(f"\n== batch: {n:,} short real messages (twcs inbound + GermEval dev, repeated)")
+    print(f"\n== batch: {n:,} short real messages (twcs inbound + GermEval dev, repeated), {rounds} rounds")
     if texts is None:
         print(f"skipped: {SHARED} not found")
         return
     source = workdir / "batch.csv"
     write_csv(source, texts)
-    seconds = wall([*TRIAGE, "classify", str(source), "-m", str(model_dir), "-o", str(workdir / "batch.out.csv")])
-    classify = n / seconds
-    print(f"triage classify, CSV in -> CSV out:   {classify:9,.0f} msgs/s  ({seconds:.1f} s, cold process included,")
-    print(f"                                      default --jobs: {api.auto_jobs()} workers on this machine)")
-    reference = sklearn_rate(texts)
-    print(f"sklearn reference pipeline predict:   {reference:9,.0f} msgs/s  (in memory)")
-    fast = fasttext_rate(texts, workdir)
-    if fast is not None:
-        print(f"fastText predict:                     {fast:9,.0f} msgs/s  (in memory)")
-        print(f"classify / fastText:  {classify / fast:.3f}  (bar >= 0.5)")
-    print(f"classify / sklearn:   {classify / reference:.3f}  (bar >= 2)")
+    reference, fast_model = sklearn_reference(), fasttext_model(workdir)
+    print(f"classify: CSV in -> CSV out, cold process included, default --jobs ({api.auto_jobs()} workers here)")
+    print(f"{'round':>5}  {'classify':>10}  {'sklearn':>10}  {'fastText':>10}  {'/sklearn':>8}  {'/fastText':>9}")
+    to_sklearn, to_fast = [], []
+    for number in range(1, rounds + 1):
+        seconds = wall([*TRIAGE, "classify", str(source), "-m", str(model_dir), "-o", str(workdir / "batch.out.csv")])
+        classify = n / seconds
+        plain = sklearn_rate(reference, texts)
+        fast = fasttext_rate(fast_model, texts) if fast_model is not None else float("nan")
+        to_sklearn.append(classify / plain)
+        to_fast.append(classify / fast)
+        rates = f"{classify:>10,.0f}  {plain:>10,.0f}  {fast:>10,.0f}"
+        print(f"{number:>5}  {rates}  {classify / plain:>8.2f}  {classify / fast:>9.3f}")
+    spread = f"range {min(to_sklearn):.2f}-{max(to_sklearn):.2f}"
+    print(f"median classify / sklearn:  {median(to_sklearn):.2f}  (bar >= 2; {spread})")
+    if fast_model is not None:
+        print(f"median classify / fastText: {median(to_fast):.3f}  (bar >= 0.5)")
 
 
 # --- memory -------------------------------------------------------------------------------------
@@ -317,6 +338,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model directory (default: the shipped one, lean form added)")
     parser.add_argument("--runs", type=int, default=7, help="cold runs per command (default 7)")
     parser.add_argument("--n", type=int, default=80_000, help="messages for --batch (default 80000)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds for --batch (default 3)")
     parser.add_argument("--jobs", type=int, default=0, help="classify --jobs for --memory (default 0: automatic)")
     parser.add_argument("--sizes", default="100000,300000,1000000", help="rows for --memory, comma-separated")
     args = parser.parse_args()
@@ -330,7 +352,7 @@ def main() -> None:
         if args.cold or everything:
             bench_cold(model_dir, args.runs)
         if args.batch or everything:
-            bench_batch(model_dir, args.n, workdir)
+            bench_batch(model_dir, args.n, workdir, args.rounds)
         if args.memory or everything:
             bench_memory(model_dir, [int(s) for s in args.sizes.split(",")], workdir, args.jobs)
         if args.train or everything:

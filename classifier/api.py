@@ -133,7 +133,7 @@ class Triage:
 
 
 AUTO_PARALLEL_CHUNKS = 8  # below 8 chunks (4,096 messages) starting workers costs about what they save
-AUTO_MAX_JOBS = 4  # each worker holds a copy of the model (~0.5 GB for the default one)
+AUTO_MAX_JOBS = 4  # the model arrays are shared (memory-mapped), but each worker grows its own word caches
 
 
 def auto_jobs() -> int:
