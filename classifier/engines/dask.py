@@ -3,13 +3,14 @@
 The driver plans partitions (a file, a Parquet row-group range, an mbox byte range cut at a
 message boundary), ships the model directory's bytes once to every worker, and writes the
 rows each partition returns in partition order. Every worker loads the model through
-:func:`classifier.api.load`, so the manifest checksums are verified there too, and runs
+:func:`classifier.api.load_scorer`, so the manifest checksums are verified there too, and runs
 :meth:`Triage.classify_messages` over Messages built by the same readers and ``RowMapper``,
 so ids, columns and predictions are identical to ``triage classify`` without Dask.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import hashlib
@@ -379,6 +380,7 @@ def load_blob(blob: dict[str, Any]) -> Any:
     with _LOAD_LOCK:
         if blob["digest"] not in _LOADED:
             folder = Path(tempfile.mkdtemp(prefix="triage-model-"))
+            keep = False
             try:
                 for name, data in blob["files"].items():
                     (folder / name).write_bytes(data)
@@ -386,9 +388,15 @@ def load_blob(blob: dict[str, Any]) -> Any:
                 if blob["config"] is not None:
                     config = folder / "override.toml"
                     config.write_bytes(blob["config"])
-                _LOADED[blob["digest"]] = api.load(folder, config_path=config, trust=blob["trust"])
+                triage = api.load_scorer(folder, config_path=config, trust=blob["trust"])
+                _LOADED[blob["digest"]] = triage
+                # the lean form maps its arrays and reads its lemma tables on first use: keep its files
+                keep = api.has_lean_form(folder)
             finally:
-                shutil.rmtree(folder, ignore_errors=True)
+                if keep:
+                    atexit.register(shutil.rmtree, folder, True)
+                else:
+                    shutil.rmtree(folder, ignore_errors=True)
         return _LOADED[blob["digest"]]
 
 
@@ -490,7 +498,7 @@ def classify_dask(
     from classifier import api
 
     output = Path(output)
-    triage = api.load(model_dir, config_path=config_path, trust=trust)  # fail fast, and the columns
+    triage = api.load_scorer(model_dir, config_path=config_path, trust=trust)  # fail fast, and the columns
     plan = plan_partitions(inputs, partitions)
     writer = _PartitionWriter(output, triage.columns)
     blob = model_blob(model_dir, config_path, trust)
