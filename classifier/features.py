@@ -25,8 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.lean import BoundedCache, spacy_lemma_table
-from classifier.signals import PLACEHOLDER_RE as _PLACEHOLDER_RE
+from classifier.lean import BoundedCache, lemmatize_by_span, spacy_lemma_table
 from classifier.signals import SIGNAL_NAMES, Doc, signals
 
 _KEEP_PUNCT = frozenset("!?")
@@ -65,15 +64,7 @@ def lemmatize(text: str, language: str) -> list[str]:
     each whitespace-separated span on its own, so the lemmas of a span are cached.
     """
     language = language if language in _LEMMA_CACHES else "en"
-    cache = _LEMMA_CACHES[language]
-    text = _PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
-    out: list[str] = []
-    for span in text.split():
-        lemmas = cache.get(span)
-        if lemmas is None:
-            lemmas = cache.remember(span, _lemmatize_span(span, language))
-        out.extend(lemmas)
-    return out
+    return lemmatize_by_span(text, _LEMMA_CACHES[language], lambda span: _lemmatize_span(span, language))
 
 
 def _csr_counts(

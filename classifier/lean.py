@@ -59,6 +59,29 @@ class BoundedCache(dict):
         return value
 
 
+def lemmatize_by_span(text: str, cache: BoundedCache, lemmatize_span: Callable[[str], tuple[str, ...]]) -> list[str]:
+    """The lemmas of ``text``, span by whitespace-separated span through ``cache``.
+
+    spaCy tokenizes each span on its own, so a span's lemmas never depend on its
+    neighbours; placeholders such as ``<EMAIL>`` become the single token ``xxemail``.
+    """
+    text = PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
+    out: list[str] = []
+    for span in text.split():
+        lemmas = cache.get(span)
+        if lemmas is None:
+            lemmas = cache.remember(span, lemmatize_span(span))
+        out.extend(lemmas)
+    return out
+
+
+def row_pointers(doc: np.ndarray, n: int) -> np.ndarray:
+    """CSR ``indptr`` of ``n`` rows from the (sorted) row number of every entry."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc, minlength=n), out=indptr[1:])
+    return indptr
+
+
 @dataclass
 class HeadPrediction:
     """Labels and confidences of one head for a batch of messages (as ``classifier.model.HeadPrediction``)."""
@@ -305,14 +328,7 @@ class LeanLemmatizer:
     def __call__(self, text: str, language: str) -> list[str]:
         language = language if language in LANGUAGES else "en"
         cache = self._spans.setdefault(language, BoundedCache())
-        text = PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)
-        out: list[str] = []
-        for span in text.split():
-            lemmas = cache.get(span)
-            if lemmas is None:
-                lemmas = cache.remember(span, self._lemmatize_span(span, language))
-            out.extend(lemmas)
-        return out
+        return lemmatize_by_span(text, cache, lambda span: self._lemmatize_span(span, language))
 
     def _lemmatize_span(self, span: str, language: str) -> tuple[str, ...]:
         """The lemmas of one whitespace-free span: spaCy tokenizes each span on its own."""
@@ -436,8 +452,7 @@ def tfidf_rows(doc: np.ndarray, found: np.ndarray, n: int, idf: np.ndarray, weig
     np.log(values, values)
     values += np.float32(1.0)
     values *= idf[index]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(doc, minlength=n), out=indptr[1:])
+    indptr = row_pointers(doc, n)
     if len(values):
         squares = values.astype(np.float64) ** 2
         filled = indptr[:-1] < indptr[1:]
@@ -684,9 +699,7 @@ class SignalBlock(Block):
         dense = np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), self.width)
         dense *= np.float32(self.weight)
         doc, index = np.nonzero(dense)
-        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc, minlength=len(docs)), out=indptr[1:])
-        return Rows(indptr, index, dense[doc, index])
+        return Rows(row_pointers(doc, len(docs)), index, dense[doc, index])
 
 
 BLOCKS: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, SignalBlock)}

@@ -131,11 +131,12 @@ class RowWriter:
         self.rows_written = self.skip
         self._handle = io.TextIOWrapper(self._raw, encoding="utf-8", newline="", write_through=True)
 
-    def _checkpoint(self) -> None:
-        """Record the rows of every complete write; durably (rows fsynced first) when the last durable one is old."""
+    def _checkpoint(self, *, durable: bool | None = None) -> None:
+        """Record the rows of every complete write; durably (rows fsynced first) if asked or if the last was old."""
         assert self.path is not None
         self._raw.flush()
-        durable = time.monotonic() - self._durable_at >= self.CHECKPOINT_SECONDS
+        if durable is None:
+            durable = time.monotonic() - self._durable_at >= self.CHECKPOINT_SECONDS
         if durable:
             os.fsync(self._raw.fileno())
         checkpoint = resume.Checkpoint(self.rows_written, self._complete, self.fingerprint or {})
@@ -176,8 +177,7 @@ class RowWriter:
             self._parquet.close()
         if self.part is not None and self._raw is not None and (kind is None or issubclass(kind, KeyboardInterrupt)):
             self._handle.flush()
-            self._durable_at = -math.inf
-            self._checkpoint()  # durable before the rename, or before an interrupted run stops
+            self._checkpoint(durable=True)  # before the rename, or before an interrupted run stops
         if self._handle is not None and self._handle is not sys.stdout:
             self._handle.close()
         if self.part is not None:

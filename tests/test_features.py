@@ -44,7 +44,8 @@ def test_semantic_block_adds_dense_columns_and_links_languages() -> None:
 
 def _lemmatize_whole_text(text: str, language: str) -> list[str]:
     """The reference: spaCy's tokenizer over the whole text at once, no span cache."""
-    from classifier.features import _KEEP_PUNCT, _PLACEHOLDER_RE, _pipeline
+    from classifier.features import _KEEP_PUNCT, _pipeline
+    from classifier.signals import PLACEHOLDER_RE as _PLACEHOLDER_RE
 
     nlp, table = _pipeline(language if language in ("de", "en") else "en")
     text = _PLACEHOLDER_RE.sub(lambda m: f" xx{m.group(1).lower()} ", text)

@@ -388,8 +388,7 @@ def load_blob(blob: dict[str, Any]) -> Any:
                 if blob["config"] is not None:
                     config = folder / "override.toml"
                     config.write_bytes(blob["config"])
-                triage = api.load_scorer(folder, config_path=config, trust=blob["trust"])
-                _LOADED[blob["digest"]] = triage
+                _LOADED[blob["digest"]] = api.load_scorer(folder, config_path=config, trust=blob["trust"])
                 # the lean form maps its arrays and reads its lemma tables on first use: keep its files
                 keep = api.has_lean_form(folder)
             finally:
