@@ -431,6 +431,8 @@ def train(
         )
         for k, floor in head.class_floors_:
             report["heads"][name]["per_class"][str(head.classes_[k])]["floor"] = round(floor, 4)
+        if hasattr(head, "calibration_"):
+            report["heads"][name]["calibration"] = head.calibration_
     urgency = model.heads.get(config.urgency_head)
     config, auto = choose_auto_answer_thresholds(
         config,

@@ -11,7 +11,8 @@ standard library only:
 * the featurizer as a list of blocks (word TF-IDF, ``char_wb`` TF-IDF, signals), each
   with its own export and compute, so a new block (e.g. static word vectors) is one
   more class;
-* per head the SVM scores and the logistic calibrator, as scikit-learn computes them.
+* per head the SVM scores and the calibrator (logistic or temperature: a softmax of an affine map of
+  the scores either way).
 
 :func:`export_lean` writes ``lean.json`` and ``lean.*.npy`` into a model directory
 (``api.save`` calls it, and the manifest checksums cover the files);
@@ -716,7 +717,7 @@ FEATURIZER_BLOCKS: tuple[tuple[str, type[Block]], ...] = (
 
 @dataclass
 class LeanHead:
-    """One calibrated linear head: SVM weights (features x scores) and the logistic calibrator."""
+    """One calibrated linear head: SVM weights (features x scores) and the calibrator (logistic or temperature)."""
 
     classes: list[str]
     svm_weights: np.ndarray  # (n_features, n_scores), coef_.T so a row gather reads few pages

@@ -14,20 +14,76 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from classifier import priority
 from classifier.features import Doc, TextFeaturizer
 
+CALIBRATIONS = ("auto", "logistic", "temperature")
+# "auto" keeps the logistic calibrator unless temperature scaling is better by more than this
+# (mean of out-of-fold accuracy and macro-F1), so a tie never changes a model.
+CALIBRATION_MARGIN = 0.005
+
+
+class TemperatureCalibrator(ClassifierMixin, BaseEstimator):
+    """Softmax of the SVM scores times one learned factor: calibrated confidences, the SVM's own decisions.
+
+    A multinomial logistic calibrator also learns class priors, which on some data (small,
+    imbalanced label sets) moves decisions towards the frequent classes and costs the rare ones.
+    One scale factor cannot reorder the scores. ``coef_`` and ``intercept_`` have the shape of
+    :class:`~sklearn.linear_model.LogisticRegression`'s, so the lean scorer reads either.
+    """
+
+    def __init__(self, *, class_weight: str | None = None) -> None:
+        self.class_weight = class_weight
+
+    def fit(self, scores: np.ndarray, y: np.ndarray) -> TemperatureCalibrator:
+        from scipy.optimize import minimize_scalar
+
+        scores = np.asarray(scores, dtype=np.float64)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        weights = compute_sample_weight(self.class_weight, y_index) if self.class_weight else np.ones(len(y_index))
+        logits = self._logits(scores)
+        rows = np.arange(len(y_index))
+
+        def loss(log_scale: float) -> float:
+            z = logits * np.exp(log_scale)
+            z -= z.max(axis=1, keepdims=True)
+            log_p = z[rows, y_index] - np.log(np.exp(z).sum(axis=1))
+            return float(-(weights * log_p).sum() / weights.sum())
+
+        scale = float(np.exp(minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded").x))
+        k = scores.shape[1]
+        self.coef_ = scale * np.eye(k) if k > 1 else np.array([[scale]])
+        self.intercept_ = np.zeros(k)
+        return self
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        z = self._logits(np.asarray(scores, dtype=np.float64) * self.coef_[0, 0])
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, scores: np.ndarray) -> np.ndarray:
+        return self.classes_[self.predict_proba(scores).argmax(axis=1)]
+
+    @staticmethod
+    def _logits(scores: np.ndarray) -> np.ndarray:
+        """Two classes score on one column (the positive class); softmax needs both."""
+        return np.hstack([np.zeros_like(scores), scores]) if scores.shape[1] == 1 else scores
+
 
 class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
     """Linear SVM whose scores are turned into calibrated probabilities.
 
-    The SVM's out-of-fold decision scores train a multinomial logistic calibrator,
-    so a confidence of 0.9 means about 90% right. The same out-of-fold
+    The SVM's out-of-fold decision scores train a calibrator (multinomial logistic, or one
+    temperature where that decides better), so a confidence of 0.9 means about 90% right. The same out-of-fold
     probabilities give ``cv_proba_`` (an honest cross-validated prediction for
     reports) and ``reject_threshold_``: the confidence below which only
     ``reject_rate`` of in-scope messages fall, so anything less sure is sent to review.
@@ -44,6 +100,11 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold scores; reduced when a class is smaller.
     reject_rate : float
         Share of in-scope held-out messages allowed below the rejection threshold.
+    calibration : {"auto", "logistic", "temperature"}
+        How SVM scores become probabilities. "logistic" (a multinomial logistic regression on
+        the scores) may move decisions between classes; "temperature" (:class:`TemperatureCalibrator`)
+        keeps the SVM's decisions. "auto" measures both on the out-of-fold scores and keeps
+        logistic unless temperature is clearly better (``calibration_`` tells which was used).
     min_recall : dict of {class: float} or None
         Recall to guarantee for classes that must not be missed (e.g. ``{"critical": 0.92}``):
         the fit learns ``class_floors_``, the probability at which such a class wins over
@@ -62,6 +123,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = None,
         cv: int = 5,
         reject_rate: float = 0.05,
+        calibration: str = "auto",
         min_recall: dict[str, float] | None = None,
         random_state: int = 0,
         n_jobs: int | None = None,
@@ -70,6 +132,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.cv = cv
         self.reject_rate = reject_rate
+        self.calibration = calibration
         self.min_recall = min_recall
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -82,6 +145,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"CalibratedLinearClassifier needs at least 2 classes, got {len(self.classes_)} class")
         if not 0.0 <= self.reject_rate < 1.0:
             raise ValueError(f"reject_rate must be in [0, 1), got {self.reject_rate!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
         svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
         folds = min(self.cv, int(np.bincount(y_index).min()))
         if folds >= 2:
@@ -89,11 +154,12 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             jobs = self.n_jobs if self.n_jobs is not None else (-1 if X.shape[0] >= 2000 else None)
             scores = cross_val_predict(svm, X, y_index, cv=split, method="decision_function", n_jobs=jobs)
             scores = self._as_2d(scores)
-            self.calibrator_ = self._calibrator().fit(scores, y_index)
-            cv_proba = cross_val_predict(self._calibrator(), scores, y_index, cv=split, method="predict_proba")
+            self.calibration_, cv_proba = self._choose_calibration(scores, y_index, split)
+            self.calibrator_ = self._calibrator(self.calibration_).fit(scores, y_index)
         else:  # too few rows per class to hold any out: calibrate in-sample
             scores = self._as_2d(clone(svm).fit(X, y_index).decision_function(X))
-            self.calibrator_ = self._calibrator().fit(scores, y_index)
+            self.calibration_ = "logistic" if self.calibration == "auto" else self.calibration
+            self.calibrator_ = self._calibrator(self.calibration_).fit(scores, y_index)
             cv_proba = self.calibrator_.predict_proba(scores)
         self.cv_proba_ = cv_proba.astype(np.float32)
         self.class_floors_ = self._class_floors(cv_proba, y_index)
@@ -144,9 +210,29 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _calibrator(self) -> LogisticRegression:
+    def _calibrator(self, kind: str) -> LogisticRegression | TemperatureCalibrator:
         # The calibrator shares the class weights: otherwise it would undo them by re-learning the priors.
+        if kind == "temperature":
+            return TemperatureCalibrator(class_weight=self.class_weight)
         return LogisticRegression(C=1.0, max_iter=1000, class_weight=self.class_weight)
+
+    def _choose_calibration(self, scores: np.ndarray, y_index: np.ndarray, split: Any) -> tuple[str, np.ndarray]:
+        """The calibration to use and its out-of-fold probabilities, measured on the out-of-fold scores."""
+        kinds = ("logistic", "temperature") if self.calibration == "auto" else (self.calibration,)
+        proba = {
+            kind: cross_val_predict(self._calibrator(kind), scores, y_index, cv=split, method="predict_proba")
+            for kind in kinds
+        }
+        if len(kinds) == 1:
+            return kinds[0], proba[kinds[0]]
+
+        def quality(p: np.ndarray) -> float:
+            pred = p.argmax(axis=1)
+            return (accuracy_score(y_index, pred) + f1_score(y_index, pred, average="macro")) / 2
+
+        if quality(proba["temperature"]) > quality(proba["logistic"]) + CALIBRATION_MARGIN:
+            return "temperature", proba["temperature"]
+        return "logistic", proba["logistic"]
 
     @staticmethod
     def _as_2d(scores: np.ndarray) -> np.ndarray:

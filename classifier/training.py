@@ -138,6 +138,7 @@ def format_report(report: dict[str, Any], config: TriageConfig) -> str:
         lines.append(
             f"\n{name}: accuracy {head['accuracy']:.3f}  macro-F1 {head['macro_f1']:.3f}  "
             f"ECE {head.get('ece', float('nan')):.3f}"
+            + (f"  (calibration: {head['calibration']})" if "calibration" in head else "")
         )
         lines.append(f"  {'class':<20}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
         for label, m in head["per_class"].items():

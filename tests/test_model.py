@@ -150,3 +150,83 @@ def test_min_recall_learns_a_floor_that_predict_applies() -> None:
     assert (floored.predict(X)[proba[:, k] >= floor] == "rare").all()
     with pytest.raises(ValueError, match="no class 'missing'"):
         CalibratedLinearClassifier(cv=3, min_recall={"missing": 0.9}).fit(X, y)
+
+
+def _imbalanced_scores(seed: int = 0):
+    """SVM-like scores for 3 classes of 80/10/10 rows: the true class scores higher, with noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=600, p=[0.8, 0.1, 0.1])
+    scores = rng.normal(size=(600, 3)) + 1.5 * np.eye(3)[y]
+    return scores, y
+
+
+def test_temperature_calibration_keeps_the_svm_decisions_and_learns_the_scale() -> None:
+    import numpy as np
+
+    from classifier.model import TemperatureCalibrator
+
+    scores, y = _imbalanced_scores()
+    cal = TemperatureCalibrator().fit(scores, y)
+    proba = cal.predict_proba(scores)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (proba.argmax(axis=1) == scores.argmax(axis=1)).all()
+    # the same scores ten times larger need a ten times smaller factor for the same probabilities
+    assert np.allclose(TemperatureCalibrator().fit(10 * scores, y).predict_proba(10 * scores), proba, atol=1e-4)
+    binary = TemperatureCalibrator().fit(scores[:, :1] - scores[:, 1:2], (y == 0).astype(int))
+    p = binary.predict_proba(scores[:, :1] - scores[:, 1:2])
+    assert ((p[:, 1] > 0.5) == (scores[:, 0] > scores[:, 1])).all()
+
+
+def test_lean_head_reads_a_temperature_calibrator_as_it_reads_a_logistic_one() -> None:
+    import numpy as np
+
+    from classifier.lean import LeanHead
+    from classifier.model import TemperatureCalibrator
+
+    scores, y = _imbalanced_scores()
+    for s, labels in ((scores, y), (scores[:, :1] - scores[:, 1:2], (y == 0).astype(int))):
+        cal = TemperatureCalibrator().fit(s, labels)
+        head = LeanHead(
+            classes=[str(c) for c in cal.classes_],
+            svm_weights=np.zeros((1, s.shape[1])),
+            svm_intercept=np.zeros(s.shape[1]),
+            cal_coef=cal.coef_,
+            cal_intercept=cal.intercept_,
+        )
+        assert np.abs(head.predict_proba(s) - cal.predict_proba(s)).max() < 1e-12
+
+
+def test_auto_calibration_is_the_forced_choice_it_reports() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 6))
+    y = np.array(["a", "b", "c"])[np.argmax(X[:, :3] + rng.normal(scale=1.0, size=(400, 3)), axis=1)]
+    auto = CalibratedLinearClassifier(cv=3).fit(X, y)
+    assert auto.calibration_ in ("logistic", "temperature")
+    forced = CalibratedLinearClassifier(cv=3, calibration=auto.calibration_).fit(X, y)
+    assert np.allclose(auto.predict_proba(X), forced.predict_proba(X))
+    assert np.allclose(auto.cv_proba_, forced.cv_proba_)
+    with pytest.raises(ValueError, match="calibration must be one of"):
+        CalibratedLinearClassifier(calibration="isotonic").fit(X, y)
+
+
+def test_auto_calibration_measures_which_calibrator_decides_better() -> None:
+    import numpy as np
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    split = StratifiedKFold(3, shuffle=True, random_state=0)
+    # few rows for ten classes: the logistic calibrator's 110 parameters overfit and favour the big class
+    rng = np.random.default_rng(0)
+    y = rng.choice(10, size=200, p=[0.4] + [0.6 / 9] * 9)
+    scores = rng.normal(size=(200, 10)) + 2.0 * np.eye(10)[y]
+    chosen, proba = CalibratedLinearClassifier(cv=3)._choose_calibration(scores, y, split)
+    logistic = CalibratedLinearClassifier(cv=3, calibration="logistic")._choose_calibration(scores, y, split)[1]
+    assert chosen == "temperature"
+    assert f1_score(y, proba.argmax(axis=1), average="macro") > f1_score(y, logistic.argmax(axis=1), average="macro")
+    # plenty of rows for three classes: the logistic calibrator's priors pay off and it stays
+    scores, y = _imbalanced_scores()
+    assert CalibratedLinearClassifier(cv=3)._choose_calibration(scores, y, split)[0] == "logistic"
