@@ -185,3 +185,17 @@ def test_reference_system_runs_on_a_ticket_sample(capsys: pytest.CaptureFixture)
     assert bench.main(["--datasets", "tickets", "--systems", "tfidf_svm", "--max-rows", "300", "--folds", "2"]) == 0
     out = capsys.readouterr().out
     assert "tickets/queue" in out and "tickets/priority" in out and "tfidf_svm" in out
+
+
+def test_oos_scores_oracle_threshold_rejects_the_asked_share_of_known_rows() -> None:
+    spec = importlib.util.spec_from_file_location("bench_oos_scores", ROOT / "benchmarks" / "oos_scores.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    known = np.linspace(1.0, 2.0, 100)  # in-scope scores; the lowest 5 fall below the 5% quantile
+    score = np.concatenate([known, [0.5, 0.9, 1.5, 3.0]])
+    unseen = np.array([False] * 100 + [True] * 4)
+    assert module.caught_at(score, unseen, 0.05) == 0.5  # 0.5 and 0.9 are caught, 1.5 and 3.0 are not
+    train = np.eye(3)
+    test = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]])
+    assert np.allclose(module.nearest_similarity(train, test, 1), [1.0, 0.8])
+    assert np.allclose(module.nearest_similarity(train, test, 2), [0.5, 0.7])
