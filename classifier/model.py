@@ -44,17 +44,16 @@ class TemperatureCalibrator(ClassifierMixin, BaseEstimator):
 
     def fit(self, scores: np.ndarray, y: np.ndarray) -> TemperatureCalibrator:
         from scipy.optimize import minimize_scalar
+        from scipy.special import log_softmax
 
         scores = np.asarray(scores, dtype=np.float64)
         self.classes_, y_index = np.unique(y, return_inverse=True)
-        weights = compute_sample_weight(self.class_weight, y_index) if self.class_weight else np.ones(len(y_index))
+        weights = compute_sample_weight(self.class_weight, y_index)  # all ones without class weights
         logits = self._logits(scores)
         rows = np.arange(len(y_index))
 
         def loss(log_scale: float) -> float:
-            z = logits * np.exp(log_scale)
-            z -= z.max(axis=1, keepdims=True)
-            log_p = z[rows, y_index] - np.log(np.exp(z).sum(axis=1))
+            log_p = log_softmax(logits * np.exp(log_scale), axis=1)[rows, y_index]
             return float(-(weights * log_p).sum() / weights.sum())
 
         scale = float(np.exp(minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded").x))
@@ -64,11 +63,10 @@ class TemperatureCalibrator(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        from scipy.special import softmax
+
         check_is_fitted(self, "coef_")
-        z = self._logits(np.asarray(scores, dtype=np.float64) * self.coef_[0, 0])
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(self._logits(np.asarray(scores, dtype=np.float64) * self.coef_[0, 0]), axis=1)
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
         return self.classes_[self.predict_proba(scores).argmax(axis=1)]
@@ -83,8 +81,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
     """Linear SVM whose scores are turned into calibrated probabilities.
 
     The SVM's out-of-fold decision scores train a calibrator (multinomial logistic, or one
-    temperature where that decides better), so a confidence of 0.9 means about 90% right. The same out-of-fold
-    probabilities give ``cv_proba_`` (an honest cross-validated prediction for
+    temperature where that decides better), so a confidence of 0.9 means about 90% right.
+    The same out-of-fold probabilities give ``cv_proba_`` (an honest cross-validated prediction for
     reports) and ``reject_threshold_``: the confidence below which only
     ``reject_rate`` of in-scope messages fall, so anything less sure is sent to review.
 
@@ -218,21 +216,20 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _choose_calibration(self, scores: np.ndarray, y_index: np.ndarray, split: Any) -> tuple[str, np.ndarray]:
         """The calibration to use and its out-of-fold probabilities, measured on the out-of-fold scores."""
-        kinds = ("logistic", "temperature") if self.calibration == "auto" else (self.calibration,)
-        proba = {
-            kind: cross_val_predict(self._calibrator(kind), scores, y_index, cv=split, method="predict_proba")
-            for kind in kinds
-        }
-        if len(kinds) == 1:
-            return kinds[0], proba[kinds[0]]
+
+        def out_of_fold(kind: str) -> np.ndarray:
+            return cross_val_predict(self._calibrator(kind), scores, y_index, cv=split, method="predict_proba")
 
         def quality(p: np.ndarray) -> float:
             pred = p.argmax(axis=1)
             return (accuracy_score(y_index, pred) + f1_score(y_index, pred, average="macro")) / 2
 
-        if quality(proba["temperature"]) > quality(proba["logistic"]) + CALIBRATION_MARGIN:
-            return "temperature", proba["temperature"]
-        return "logistic", proba["logistic"]
+        if self.calibration != "auto":
+            return self.calibration, out_of_fold(self.calibration)
+        logistic, temperature = out_of_fold("logistic"), out_of_fold("temperature")
+        if quality(temperature) > quality(logistic) + CALIBRATION_MARGIN:
+            return "temperature", temperature
+        return "logistic", logistic
 
     @staticmethod
     def _as_2d(scores: np.ndarray) -> np.ndarray:
