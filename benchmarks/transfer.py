@@ -143,6 +143,19 @@ def top_confusions(gold: Sequence[str], pred: Sequence[str], n: int = 6) -> list
     return [(g, p, c) for (g, p), c in pairs.most_common(n)]
 
 
+def escalation_line(gold: Sequence[str], pred: Sequence[str], level: str = "critical") -> str:
+    """How many messages the model calls ``level``, how many of them are, and how many it finds.
+
+    Every false ``critical`` lands in the escalation queue: on real public posts, where true
+    emergencies are rare, this count is what a team feels first.
+    """
+    called = sum(p == level for p in pred)
+    hits = sum(p == level and g == level for g, p in zip(gold, pred, strict=True))
+    real = sum(g == level for g in gold)
+    share = called / max(len(pred), 1)
+    return f"{level}: predicted {called} ({share:.1%}), {hits} of them right; found {hits} of {real}"
+
+
 def report(data: LabeledSet, preds: dict[str, list[str]], title: str) -> None:
     """Print scores, the majority baseline and the top confusions per head."""
     print(f"\n== {data.name} ({len(data.ids)} messages) — {title}")
@@ -157,6 +170,8 @@ def report(data: LabeledSet, preds: dict[str, list[str]], title: str) -> None:
         )
         errors = ", ".join(f"{g}->{p} {c}" for g, p, c in top_confusions(gold, preds[h]))
         print(f"         top errors (gold->pred): {errors}")
+        if h == "urgency":
+            print(f"         {escalation_line(gold, preds[h])}")
 
 
 def load_corpus(corpus: Path) -> tuple[list[str], dict[str, list[str]], list[str]]:

@@ -199,3 +199,13 @@ def test_oos_scores_oracle_threshold_rejects_the_asked_share_of_known_rows() -> 
     test = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]])
     assert np.allclose(module.nearest_similarity(train, test, 1), [1.0, 0.8])
     assert np.allclose(module.nearest_similarity(train, test, 2), [0.5, 0.7])
+
+
+def test_transfer_escalation_line_counts_calls_hits_and_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("bench_transfer", ROOT / "benchmarks" / "transfer.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_transfer", module)  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    gold = ["critical", "low", "critical", "normal"]
+    pred = ["critical", "critical", "low", "critical"]
+    assert module.escalation_line(gold, pred) == "critical: predicted 3 (75.0%), 1 of them right; found 1 of 2"
