@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,19 @@ from classifier.signals import Doc
 if TYPE_CHECKING:  # the model modules import scikit-learn: only loaded where needed
     from classifier.lean import LeanModel
     from classifier.model import TriageModel
+
+
+#: A language needs this share of the training rows (and at least ``MIN_LANGUAGE_ROWS``) to count as read.
+MIN_LANGUAGE_SHARE = 0.01
+MIN_LANGUAGE_ROWS = 20
+
+
+def trained_languages(counts: dict[str, int] | None) -> frozenset[str] | None:
+    """The languages with enough training rows for the model's scores on them to mean something."""
+    if not counts:
+        return None
+    total = sum(counts.values())
+    return frozenset(k for k, n in counts.items() if n >= max(MIN_LANGUAGE_ROWS, MIN_LANGUAGE_SHARE * total))
 
 
 def output_columns(head_names: Sequence[str]) -> list[str]:
@@ -45,6 +59,11 @@ class Triage:
     @property
     def columns(self) -> list[str]:
         return output_columns(self.model.head_names)
+
+    @cached_property
+    def languages(self) -> frozenset[str] | None:
+        """Languages the model has learned to read, or None when its metadata does not say (any goes)."""
+        return trained_languages(getattr(self.model, "metadata", {}).get("languages"))
 
     def classify_messages(
         self, messages: Iterable[Message], *, chunk_size: int = 512, skip: int = 0, jobs: int = 1
@@ -119,16 +138,18 @@ class Triage:
             row[f"{head}_confidence"] = round(predictions[head].confidences[i], 4)
         routing = self.config.head if self.config.head in heads else heads[0]
         urgency = row.get(self.config.urgency_head) if self.config.urgency_head in heads else None
-        decision = decide(row[routing], row[f"{routing}_confidence"], urgency, self.config)
+        known = self.languages is None or message.language in self.languages
+        decision = decide(row[routing], row[f"{routing}_confidence"], urgency, self.config, known_language=known)
+        warnings = list(message.warnings)
+        if not known:
+            warnings.append(f"language {message.language!r} not in the training data")
         reply = ""
         if decision.action == "auto_answer":
             template = self.config.templates[row[routing]]
             language = message.language if message.language in template else "en"
             unmasked = clean_text(message.text, message.channel, is_html=message.is_html, keep_pii=True)
             reply = render_reply(template.get(language, ""), language, unmasked + "\n" + message.text)
-        row.update(
-            action=decision.action, queue=decision.queue, reply=reply, status="ok", error="; ".join(message.warnings)
-        )
+        row.update(action=decision.action, queue=decision.queue, reply=reply, status="ok", error="; ".join(warnings))
         return {column: row[column] for column in self.columns}
 
 

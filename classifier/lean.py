@@ -850,6 +850,12 @@ class LeanModel:
         return out
 
 
+def _languages(model: Any) -> dict[str, Any]:
+    """The training rows per language, for the rule that sends unseen languages to review."""
+    languages = getattr(model, "metadata", {}).get("languages")
+    return {"languages": {str(k): int(n) for k, n in languages.items()}} if languages else {}
+
+
 def export_lean(model: Any, directory: Path | str) -> list[str]:
     """Write the lean form of a fitted ``TriageModel`` into ``directory``; return the file names written.
 
@@ -879,7 +885,8 @@ def export_lean(model: Any, directory: Path | str) -> list[str]:
                 "floors": [[int(k), float(floor)] for k, floor in getattr(head, "class_floors_", [])],
             }
         )
-    spec = {"format": LEAN_FORMAT, "blocks": blocks, "heads": heads, "metadata": {"heads": list(model.heads)}}
+    metadata = {"heads": list(model.heads), **_languages(model)}
+    spec = {"format": LEAN_FORMAT, "blocks": blocks, "heads": heads, "metadata": metadata}
     (directory / LEAN_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     from classifier.normalize.lang import export_identifier
 

@@ -16,13 +16,16 @@ class Decision:
     queue: str
 
 
-def decide(label: str, confidence: float, urgency: str | None, config: TriageConfig) -> Decision:
+def decide(
+    label: str, confidence: float, urgency: str | None, config: TriageConfig, *, known_language: bool = True
+) -> Decision:
     """Apply the config's rules, most cautious first.
 
-    Unsure -> review; critical -> escalate; a confident, recurring, non-urgent
-    request -> auto_answer; everything else -> route to the label's queue.
+    Unsure, or written in a language the model never saw -> review; critical -> escalate;
+    a confident, recurring, non-urgent request -> auto_answer; everything else -> route to
+    the label's queue. A model's confidence on a language it cannot read means nothing.
     """
-    if confidence < config.reject_below:
+    if confidence < config.reject_below or not known_language:
         return Decision("review", config.review_queue)
     if urgency is not None and urgency in config.escalate_urgency:
         return Decision("escalate", config.escalation_queue)

@@ -143,6 +143,17 @@ def test_score_uses_the_lean_form_and_gives_the_full_row(small_model: Path):
     assert isinstance(api.load_lean(small_model).model, LeanModel)
 
 
+def test_both_forms_send_a_language_the_model_never_saw_to_review(small_model: Path):
+    full, lean = api.load(small_model), api.load_lean(small_model)
+    assert lean.languages == full.languages == {"de", "en"}
+    text = "お問い合わせありがとうございます。注文した商品がまだ届いていません。"
+    for triage in (full, lean):
+        row = triage.score(text)
+        assert (row["language"], row["action"], row["status"]) == ("other", "review", "ok")
+        assert "language 'other' not in the training data" in row["error"]
+    assert lean.score("Wo bleibt mein Paket? Bestellt vor zwei Wochen.")["error"] == ""
+
+
 def test_classify_uses_the_lean_form_and_gives_the_full_rows(small_model: Path):
     frame = corpus_frame().sample(600, random_state=3)
     texts = frame["text"].tolist()

@@ -106,6 +106,9 @@ def test_pii_steps(step, raw: str, expected: str) -> None:
         ("still no refund. great.", "en"),
         ("Bonjour, je voudrais annuler mon abonnement s'il vous plaît, merci beaucoup.", "other"),
         ("😡😡😡", "other"),
+        ("@AmazonHelp ご丁寧にありがとうございます！返信いただけると思っていませんでした", "other"),
+        ("@Tesco شكرا على المساعدة", "other"),
+        ("Привет, где мой заказ?", "other"),
     ],
 )
 def test_detect_language(raw: str, expected: str) -> None:

@@ -40,6 +40,19 @@ def test_decide(label: str, confidence: float, urgency: str | None, action: str,
     assert (decision.action, decision.queue) == (action, queue)
 
 
+def test_a_language_the_model_cannot_read_goes_to_review_before_escalation() -> None:
+    decision = decide("delivery", 0.99, "critical", CONFIG, known_language=False)
+    assert (decision.action, decision.queue) == ("review", "review")
+
+
+def test_trained_languages_ignores_languages_with_a_handful_of_rows() -> None:
+    from classifier.api import trained_languages
+
+    assert trained_languages({"de": 900, "en": 1100, "other": 19}) == {"de", "en"}
+    assert trained_languages({"de": 30, "en": 9000, "other": 120}) == {"en", "other"}  # 30 < 1% of 9150
+    assert trained_languages(None) is None  # models saved before languages were recorded: no rule
+
+
 def test_config_round_trips_through_toml() -> None:
     import tomllib
 

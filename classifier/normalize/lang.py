@@ -229,12 +229,24 @@ def _scorer() -> _BatchScorer:
     return _BatchScorer(_identifier())
 
 
+def mostly_latin(text: str) -> bool:
+    """Whether at least half the letters are Latin script: a text in Japanese or Arabic is never German or English.
+
+    The identifier only knows the European candidates above, and a script it cannot
+    rank makes it fall back to German or English with high confidence.
+    """
+    letters = [c for c in text if c.isalpha()]
+    return not letters or sum(c <= "\u024f" for c in letters) * 2 >= len(letters)
+
+
 def _decide(sample: str, words: int, top: str, de: float, en: float) -> str:
     """German or English whenever the evidence allows; ``other`` only for clearly other languages.
 
     Short posts ("danke!!", "lol") fool every identifier, so when the text has few
     words or German/English is a close second, the better of the two wins.
     """
+    if not mostly_latin(sample):
+        return "other"
     if top in SUPPORTED:
         return top
     if _GERMAN_HINT_RE.search(sample) and de >= 0.05:
