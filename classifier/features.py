@@ -251,7 +251,12 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         Minimum document frequency of a word n-gram (character n-grams use the same).
     word_weight, char_weight, signal_weight, semantic_weight : float
         Block weights; a linear model sees them as feature scale. ``semantic_weight``
-        0 leaves out the semantic block.
+        0 leaves out the semantic block; ``signal_weight`` 0 (the default) leaves the
+        signal columns empty. The signals were measured on 2 Dec 2026 and left off by
+        default: without them, corpus CV urgency macro-F1 0.804 (with: 0.802), real tweets
+        urgency accuracy 0.520 (0.492), real German posts 0.692 (0.640), Banking77 0.9325
+        (0.9315), tickets and GermEval CV level or better; they mostly taught the corpus's
+        own habits (length, channel) and cost a fifth of the lean scorer's featurizing time.
     semantic : {"static", "full"}
         The semantic block: static multilingual word vectors (table lookups, fast) or the
         full sentence encoder (:class:`~classifier.semantic.SentenceEncoder`: about 50
@@ -267,7 +272,7 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         min_df: int = 1,
         word_weight: float = 1.0,
         char_weight: float = 1.0,
-        signal_weight: float = 1.0,
+        signal_weight: float = 0.0,
         semantic_weight: float = 0.0,
         semantic: str = "static",
     ) -> None:
@@ -369,7 +374,10 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
     def _stack(
         self, docs: list[Doc], words: sp.spmatrix, chars: sp.spmatrix, semantic: np.ndarray | None = None
     ) -> sp.csr_matrix:
-        sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
+        if self.signal_weight:
+            sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
+        else:  # same columns, nothing in them: the layout of every model stays the same
+            sig = sp.csr_matrix((len(docs), len(SIGNAL_NAMES)), dtype=np.float32)
         blocks = [words * self.word_weight, chars * self.char_weight, sig * self.signal_weight]
         if semantic is not None:
             blocks.append(sp.csr_matrix(semantic * self.semantic_weight))

@@ -697,6 +697,8 @@ class SignalBlock(Block):
         return cls(spec)
 
     def transform(self, docs: Sequence[Doc]) -> Rows:
+        if not self.weight:  # a model trained without signals: empty columns, as in the full featurizer
+            return Rows(np.zeros(len(docs) + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, np.float32))
         dense = np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), self.width)
         dense *= np.float32(self.weight)
         doc, index = np.nonzero(dense)

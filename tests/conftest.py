@@ -29,6 +29,8 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # as models/default is built: balanced urgency weights and a floor for critical
+#: Urgency signals are off by default; on here so that the lean tests cover their block too.
+SMALL_MODEL_FEATURIZER_PARAMS = {"signal_weight": 1.0}
 SMALL_MODEL_HEAD_PARAMS = {"urgency": {"class_weight": "balanced", "min_recall": {"critical": 0.97}}}
 
 
@@ -46,6 +48,7 @@ def small_model(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) ->
         base_config=base_config_for(labels, None),
         cv=3,
         head_params=SMALL_MODEL_HEAD_PARAMS,
+        featurizer_params=SMALL_MODEL_FEATURIZER_PARAMS,
     )
     out = tmp_path_factory.mktemp("models") / "small"
     api.save(model, config, out, report)

@@ -485,7 +485,7 @@ def test_errors_never_print_a_message_in_full(make_args, small_model: Path, tmp_
 
 def test_same_data_and_seed_give_the_same_manifest(small_corpus: Path, small_model: Path, tmp_path: Path) -> None:
     """The conftest model retrained with the same data and seed: only the timestamp may differ."""
-    from conftest import SMALL_MODEL_HEAD_PARAMS
+    from conftest import SMALL_MODEL_FEATURIZER_PARAMS, SMALL_MODEL_HEAD_PARAMS
 
     from classifier import api
     from classifier.training import base_config_for, load_training_data
@@ -493,7 +493,13 @@ def test_same_data_and_seed_give_the_same_manifest(small_corpus: Path, small_mod
     texts, labels, channels = load_training_data([small_corpus], "text", ["topic", "urgency"], None)
     base = base_config_for(labels, None)
     model, config, report = api.train(
-        texts, labels, channels=channels, base_config=base, cv=3, head_params=SMALL_MODEL_HEAD_PARAMS
+        texts,
+        labels,
+        channels=channels,
+        base_config=base,
+        cv=3,
+        head_params=SMALL_MODEL_HEAD_PARAMS,
+        featurizer_params=SMALL_MODEL_FEATURIZER_PARAMS,
     )
     api.save(model, config, tmp_path / "again", report)
     first = json.loads((small_model / "manifest.json").read_text(encoding="utf-8"))

@@ -38,8 +38,8 @@ class HashingFeaturizer(TransformerMixin, BaseEstimator):
     ----------
     n_features : int
         Hash buckets per block (word and character).
-    word_ngram_range, char_ngram_range : tuple of int
-        As in :class:`classifier.features.TextFeaturizer`.
+    word_ngram_range, char_ngram_range, signal_weight
+        As in :class:`classifier.features.TextFeaturizer` (signals off by default there too).
     """
 
     def __init__(
@@ -48,10 +48,12 @@ class HashingFeaturizer(TransformerMixin, BaseEstimator):
         n_features: int = 1 << 18,
         word_ngram_range: tuple[int, int] = (1, 2),
         char_ngram_range: tuple[int, int] = (2, 5),
+        signal_weight: float = 0.0,
     ) -> None:
         self.n_features = n_features
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
+        self.signal_weight = signal_weight
 
     def fit(self, X: Sequence[Doc], y: object = None) -> HashingFeaturizer:
         self.n_features_out_ = 2 * self.n_features + len(SIGNAL_NAMES)
@@ -73,8 +75,12 @@ class HashingFeaturizer(TransformerMixin, BaseEstimator):
         chars = HashingVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range, **common).transform(
             [d.text.lower() for d in docs]
         )
-        sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
-        return sp.hstack([words, chars, sig], format="csr", dtype=np.float32)
+        weight = getattr(self, "signal_weight", 1.0)  # models saved before the weight existed had signals on
+        if weight:
+            sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
+        else:
+            sig = sp.csr_matrix((len(docs), len(SIGNAL_NAMES)), dtype=np.float32)
+        return sp.hstack([words, chars, sig * weight], format="csr", dtype=np.float32)
 
 
 def featurize_table(
