@@ -94,6 +94,18 @@ def test_train_then_evaluate_json(small_corpus: Path, tmp_path: Path) -> None:
     assert 0.0 <= report["review_rate"] <= 1.0
 
 
+def test_train_signal_weight_reaches_the_featurizer(small_corpus: Path, tmp_path: Path) -> None:
+    from classifier import api, persist
+
+    out = tmp_path / "model"
+    result = run("train", small_corpus, "--label", "urgency", "-o", out, "--cv", "2", "--signal-weight", "1.5")
+    assert result.exit_code == 0, result.output
+    model, _, _ = persist.load_model(out)
+    assert model.featurizer.signal_weight == 1.5  # the default is 0: off
+    text = "BETRUG!!! Jemand hat SOFORT 900 Euro abgebucht!"
+    assert api.score(text, out) == api.load(out).score(text)  # the lean form weighs the block the same way
+
+
 def test_normalize_shows_clean_text(tmp_path: Path) -> None:
     mail = tmp_path / "m.eml"
     mail.write_text(
