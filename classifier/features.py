@@ -240,6 +240,13 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def signal_block(docs: Sequence[Doc], weight: float) -> sp.csr_matrix:
+    """The urgency signals times ``weight``; at weight 0 the same columns, empty and not computed."""
+    if not weight:  # the layout of every model stays the same
+        return sp.csr_matrix((len(docs), len(SIGNAL_NAMES)), dtype=np.float32)
+    return sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1) * weight)
+
+
 class TextFeaturizer(TransformerMixin, BaseEstimator):
     """Lemma word n-grams + character n-grams + urgency signals, as one sparse matrix.
 
@@ -374,11 +381,7 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
     def _stack(
         self, docs: list[Doc], words: sp.spmatrix, chars: sp.spmatrix, semantic: np.ndarray | None = None
     ) -> sp.csr_matrix:
-        if self.signal_weight:
-            sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
-        else:  # same columns, nothing in them: the layout of every model stays the same
-            sig = sp.csr_matrix((len(docs), len(SIGNAL_NAMES)), dtype=np.float32)
-        blocks = [words * self.word_weight, chars * self.char_weight, sig * self.signal_weight]
+        blocks = [words * self.word_weight, chars * self.char_weight, signal_block(docs, self.signal_weight)]
         if semantic is not None:
             blocks.append(sp.csr_matrix(semantic * self.semantic_weight))
         return sp.hstack(blocks, format="csr", dtype=np.float32)

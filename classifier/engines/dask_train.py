@@ -23,8 +23,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.errors import InputError
-from classifier.features import _identity, lemmatize
-from classifier.signals import SIGNAL_NAMES, Doc, signals
+from classifier.features import _identity, lemmatize, signal_block
+from classifier.signals import SIGNAL_NAMES, Doc
 
 __all__ = ["HashingFeaturizer", "featurize_table", "fit_incremental", "save_incremental", "train_dask"]
 
@@ -76,11 +76,7 @@ class HashingFeaturizer(TransformerMixin, BaseEstimator):
             [d.text.lower() for d in docs]
         )
         weight = getattr(self, "signal_weight", 1.0)  # models saved before the weight existed had signals on
-        if weight:
-            sig = sp.csr_matrix(np.asarray([signals(d) for d in docs], dtype=np.float32).reshape(len(docs), -1))
-        else:
-            sig = sp.csr_matrix((len(docs), len(SIGNAL_NAMES)), dtype=np.float32)
-        return sp.hstack([words, chars, sig * weight], format="csr", dtype=np.float32)
+        return sp.hstack([words, chars, signal_block(docs, weight)], format="csr", dtype=np.float32)
 
 
 def featurize_table(
