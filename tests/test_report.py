@@ -201,11 +201,25 @@ def test_oos_scores_oracle_threshold_rejects_the_asked_share_of_known_rows() -> 
     assert np.allclose(module.nearest_similarity(train, test, 2), [0.5, 0.7])
 
 
-def test_transfer_escalation_line_counts_calls_hits_and_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+def _transfer_module(monkeypatch: pytest.MonkeyPatch):
     spec = importlib.util.spec_from_file_location("bench_transfer", ROOT / "benchmarks" / "transfer.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "bench_transfer", module)  # its dataclass looks its module up
     spec.loader.exec_module(module)
+    return module
+
+
+def test_transfer_escalation_line_counts_calls_hits_and_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _transfer_module(monkeypatch)
     gold = ["critical", "low", "critical", "normal"]
     pred = ["critical", "critical", "low", "critical"]
     assert module.escalation_line(gold, pred) == "critical: predicted 3 (75.0%), 1 of them right; found 1 of 2"
+
+
+def test_transfer_in_domain_folds_leave_out_rare_classes_and_cover_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _transfer_module(monkeypatch)
+    gold = ["a"] * 7 + ["b"] * 5 + ["c"] * 2  # "c" cannot be in every training split of 5 folds
+    kept, folds = module.cv_folds(gold, folds=5)
+    assert kept == list(range(12))
+    assert sorted(i for fold in folds for i in fold) == kept  # each kept row is tested exactly once
+    assert all({gold[i] for i in fold} == {"a", "b"} for fold in folds)  # stratified
