@@ -253,15 +253,9 @@ def in_domain(sets: Sequence[LabeledSet], folds: int = 5) -> None:
             pred: dict[int, str] = {}
             for test in test_folds:
                 held = set(test)
-                train = [i for i in kept if i not in held]
-                model, config, _ = api.train(
-                    [data.texts[i] for i in train],
-                    {h: [gold[i] for i in train]},
-                    channels=[data.channels[i] for i in train],
-                    seed=0,
-                )
-                held_out = subset(data, test)
-                got = classify(api.Triage(model=model, config=config), held_out, heads=(h,))[h]
+                train = subset(data, [i for i in kept if i not in held])
+                model, config, _ = api.train(train.texts, {h: train.labels[h]}, channels=train.channels, seed=0)
+                got = classify(api.Triage(model=model, config=config), subset(data, test), heads=(h,))[h]
                 pred.update(zip(test, got, strict=True))
             s = scores([gold[i] for i in kept], [pred[i] for i in kept])
             print(
